@@ -1,0 +1,95 @@
+"""The cited units of the corpus: letters and the passages parsed out of them.
+
+A passage knows exactly where it stands, so any span quoted from it can be cited
+as "letter X, part Y, paragraph Z" and found again in the original document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+PART_NAMES = {"letter": "信", "annex": "附件"}
+ADDRESSEE_ROLES = {
+    "安全理事会主席": "President of the Security Council",
+    "秘书长": "Secretary-General",
+}
+
+
+@dataclass(frozen=True)
+class Signatory:
+    name: str
+    titles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One letter of the corpus with its metadata (not its passages)."""
+
+    source: str  # corpus file name, e.g. "000_bcf0f639adb97a43.txt"
+    title: str  # the "...的信" line
+    date: dt.date
+    senders: tuple[str, ...]  # countries whose representatives send it
+    addressee: str  # as the title says it, e.g. "安全理事会主席"
+    signatories: tuple[Signatory, ...] = ()
+    annex_title: str | None = None
+    header: tuple[tuple[str, str], ...] = ()  # document header, e.g. ("distribution", "General")
+
+    @property
+    def addressee_role(self) -> str:
+        return ADDRESSEE_ROLES.get(self.addressee, self.addressee)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One paragraph (or item, footnote, title) of a letter, with its citation.
+
+    `label` is the paragraph label as the document numbers it ("13", "6(a)"),
+    or a stable ordinal within the part for unnumbered text ("p3"), "fn1" for
+    footnote 1, "title" for a title line and "signature" for the signature block.
+    """
+
+    source: str
+    letter_title: str
+    date: dt.date
+    part: str  # "letter" (the cover letter) or "annex"
+    section: tuple[str, ...]
+    label: str
+    kind: str  # paragraph | item | bullet | footnote | title | signature
+    text: str
+    symbols: tuple[str, ...] = ()
+    footnotes: tuple[str, ...] = ()  # ids of footnotes this passage cites
+    cited_by: tuple[str, ...] = field(default=())  # for a footnote: ids of passages citing it
+
+    @property
+    def id(self) -> str:
+        return passage_id(self.source, self.part, self.label)
+
+    @property
+    def paragraph(self) -> str:
+        """The paragraph label in words, e.g. "第13段", "第6段(a)项", "脚注1"."""
+        return describe_label(self.label)
+
+    @property
+    def citation(self) -> str:
+        return " · ".join((self.letter_title, PART_NAMES[self.part], self.paragraph))
+
+
+def passage_id(source: str, part: str, label: str) -> str:
+    stem = source.rsplit(".", 1)[0]
+    return f"{stem}/{part}/{label}"
+
+
+def describe_label(label: str) -> str:
+    if label == "title":
+        return "标题"
+    if label == "signature":
+        return "签名"
+    if label.startswith("fn"):
+        return f"脚注{label[2:]}"
+    if label.startswith("p"):
+        return f"第{label[1:]}段(未编号)"
+    if "(" in label:
+        number, item = label.split("(", 1)
+        return f"第{number}段({item}项"
+    return f"第{label}段"
