@@ -1,0 +1,235 @@
+"""The pipeline: corpus → passages → hybrid index → search (and ask).
+
+    from qa import Engine
+    engine = Engine.open()                 # loads index/, or builds it
+    for hit in engine.search("执笔方制度是什么？", k=3):
+        print(hit.passage.citation, hit.score)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import __version__
+from .config import Settings
+from .corpus import corpus_hash, letter_files, load_corpus
+from .dense import build_dense_index, dense_search, index_kind
+from .documents import Letter, Passage
+from .embedder import Embedder, resolve_model
+from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
+from .lexical import LexicalIndex
+from .answer import extract_answers
+from .results import Hit, Response
+from .sentences import SentenceTable, build_sentence_table
+from .store import IndexIdentity, StaleIndex, read_index, write_index
+from .tokens import ChineseTokenizer
+
+log = logging.getLogger(__name__)
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+MAX_QUESTION_CHARS = 1000
+CANDIDATE_POOL = 50  # candidates taken from each retriever before fusion
+# Tuned on evals/ (scripts/bench_retrieval.py): BM25 over jieba words is the
+# sharper signal for Chinese questions; the dense ranking breaks its ties and
+# carries English and paraphrased questions alone. A small k makes first ranks count.
+FUSION_WEIGHTS = (1.0, 2.0)  # dense, lexical
+FUSION_K = 10
+ANSWER_PASSAGES = 8  # passages whose sentences compete for the answer
+# Below this confidence (the top answer's score) the engine abstains;
+# calibrated on evals/ with `qa eval --calibrate` (see README).
+ABSTAIN_BELOW = 1.35
+ABSTAIN_MESSAGE = "文件中没有找到能够回答这个问题的内容。以下是最接近的段落，仅供参考。"
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some letters and/or a date range (inclusive)."""
+
+    sources: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def admits(self, passage: Passage) -> bool:
+        return (
+            (not self.sources or passage.source in self.sources)
+            and (self.date_from is None or passage.date >= self.date_from)
+            and (self.date_to is None or passage.date <= self.date_to)
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.sources) or self.date_from is not None or self.date_to is not None
+
+
+def document_context(letter: Letter) -> str:
+    """Who wrote a letter, when, and what its annex is: words a question uses
+    ("比利时担任主席期间", "金斯敦务虚会") that a paragraph itself leaves out.
+
+    >>> import datetime as dt
+    >>> document_context(Letter("x.txt", "…的信", dt.date(2020, 11, 9), ("比利时",), "安全理事会主席", annex_title="工作评估(2020年2月)"))
+    '比利时 2020年11月 工作评估(2020年2月)'
+    """
+    return " ".join(part for part in ("、".join(letter.senders), f"{letter.date.year}年{letter.date.month}月", letter.annex_title or "") if part)
+
+
+def index_text(passage: Passage, context: str) -> str:
+    """What is embedded and tokenised for a passage: its document's context and
+    its section path (a country, a meeting), then its own text."""
+    return "\n".join(part for part in (context, " > ".join(passage.section), passage.text) if part)
+
+
+def check_question(question: str) -> str:
+    question = " ".join(str(question).split())
+    if not question:
+        raise QuestionError("the question is empty")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question has {len(question)} characters; ask in at most {MAX_QUESTION_CHARS}")
+    return question
+
+
+class Engine:
+    """A searchable collection of passages with dense and lexical indexes."""
+
+    def __init__(self, passages: Sequence[Passage], vectors: np.ndarray, dense, lexical: LexicalIndex, sentences: SentenceTable, sentence_index, embedder: Embedder, tokenizer: ChineseTokenizer, letters: Sequence[Letter] = (), manifest: dict | None = None):
+        self.passages = tuple(passages)
+        self.vectors = vectors
+        self.dense = dense
+        self.lexical = lexical
+        self.sentences = sentences
+        self.sentence_index = sentence_index
+        self.letters = tuple(letters)
+        self.abstain_below = ABSTAIN_BELOW
+        self.contexts = {letter.source: document_context(letter) for letter in self.letters}
+        self._positions = {p.id: i for i, p in enumerate(self.passages)}
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.manifest = manifest or {}
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, rebuild: str = "auto", progress: bool = False, embedder: Embedder | None = None) -> "Engine":
+        """The engine over the corpus folder, loading `index/` or (re)building it.
+
+        rebuild: "auto" rebuilds a missing or stale index, "never" raises
+        StaleIndex instead, "always" rebuilds regardless.
+        """
+        settings = settings or Settings.from_env()
+        parsed = load_corpus(settings.corpus_dir)
+        passages = tuple(p for letter in parsed for p in letter.passages)
+        tokenizer = ChineseTokenizer()
+        embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir))
+        identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
+        letters = [letter.letter for letter in parsed]
+        if rebuild != "always":
+            try:
+                stored = read_index(settings.index_dir, identity)
+                return cls(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, embedder, tokenizer, letters, stored.manifest)
+            except StaleIndex as why:
+                if rebuild == "never":
+                    raise
+                log.warning("building the index: %s", why)
+        engine = cls.from_passages(passages, embedder, tokenizer, letters=letters, progress=progress)
+        engine.manifest = write_index(settings.index_dir, identity, engine, __version__, index_kind(engine.dense))
+        return engine
+
+    @classmethod
+    def from_passages(cls, passages: Iterable[Passage], embedder: Embedder, tokenizer: ChineseTokenizer | None = None, *, letters: Sequence[Letter] = (), progress: bool = False) -> "Engine":
+        """An in-memory engine over any passages (nothing is written)."""
+        passages = tuple(passages)
+        tokenizer = tokenizer or ChineseTokenizer()
+        contexts = {letter.source: document_context(letter) for letter in letters}
+        texts = [index_text(p, contexts.get(p.source, p.letter_title)) for p in passages]
+        vectors = embedder.encode_passages(texts, progress=progress)
+        lexical = LexicalIndex.build([tokenizer.tokens(text) for text in texts])
+        sentences = build_sentence_table(passages, embedder, progress=progress)
+        return cls(passages, vectors, build_dense_index(vectors), lexical, sentences, build_dense_index(sentences.vectors), embedder, tokenizer, letters)
+
+    def search(self, question: str, k: int = 5, *, filters: Filters | None = None) -> list[Hit]:
+        """The k passages that best match the question, best first."""
+        question = check_question(question)
+        query = self.embedder.encode_queries([self.tokenizer.question_text(question)])[0]
+        return self.search_encoded(question, query, k, filters=filters)
+
+    def search_encoded(self, question: str, query: np.ndarray, k: int, *, filters: Filters | None = None) -> list[Hit]:
+        """`search` with the question's vector already computed (for batches).
+
+        Dense candidates come from the passage and the sentence indexes; each is
+        scored by `dense_evidence`. Lexical candidates come from BM25. The two
+        rankings are merged by weighted reciprocal rank fusion.
+        """
+        allowed = self._allowed(filters)
+        pool = max(CANDIDATE_POOL, k)
+        dense_order, dense_scores = self.dense_ranking(query, pool, allowed)
+        lexical_hits = self.lexical_ranking(self.tokenizer.question_text(question), pool, allowed)
+        lexical_order = [p for p, _ in lexical_hits]
+        fused = reciprocal_rank_fusion([dense_order, lexical_order], weights=FUSION_WEIGHTS, k=FUSION_K)
+        lexical_scores = dict(lexical_hits)
+        dense_ranks = rank_positions(dense_order)
+        lexical_ranks = rank_positions(lexical_order)
+        return [
+            Hit(
+                passage=self.passages[p],
+                score=fused[p],
+                dense=dense_scores[p] if p in dense_scores else self._dense_score(p, query),
+                lexical=lexical_scores.get(p, 0.0),
+                dense_rank=dense_ranks.get(p),
+                lexical_rank=lexical_ranks.get(p),
+            )
+            for p in order_by_score(fused)[:k]
+        ]
+
+    def dense_ranking(self, query: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> tuple[list[int], dict[int, float]]:
+        """Passage positions by dense evidence, best first, with their scores."""
+        candidates = {p for p, _ in dense_search(self.dense, query, pool, allowed)}
+        sentence_rows = None if allowed is None else np.flatnonzero(np.isin(self.sentences.passage, allowed))
+        candidates.update(int(self.sentences.passage[r]) for r, _ in dense_search(self.sentence_index, query, pool, sentence_rows))
+        scores = {p: self._dense_score(p, query) for p in candidates}
+        return order_by_score(scores)[:pool], scores
+
+    def lexical_ranking(self, question: str, pool: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage position, BM25 score) for passages sharing words with the question."""
+        return self.lexical.search(self.tokenizer.tokens(question), pool, allowed)
+
+    def _dense_score(self, position: int, query: np.ndarray) -> float:
+        rows = self.sentences.rows_of(position)
+        best_sentence = float(np.max(self.sentences.vectors[rows.start : rows.stop] @ query)) if len(rows) else None
+        return dense_evidence(float(self.vectors[position] @ query), best_sentence)
+
+    def ask(self, question: str, k: int = 5, *, filters: Filters | None = None) -> Response:
+        """Up to k answers quoted from the passages, or an abstention with related reading."""
+        question = check_question(question)
+        query = self.embedder.encode_queries([self.tokenizer.question_text(question)])[0]
+        return self.ask_encoded(question, query, k, filters=filters)
+
+    def ask_encoded(self, question: str, query: np.ndarray, k: int = 5, *, filters: Filters | None = None, related: int | None = None) -> Response:
+        """`ask` with the question's vector already computed (for batches);
+        `related` hits are returned as related reading (default k)."""
+        related = k if related is None else related
+        hits = self.search_encoded(question, query, max(k, related, ANSWER_PASSAGES), filters=filters)
+        prepared = self.tokenizer.question_text(question)
+        candidates = hits[: max(k, ANSWER_PASSAGES)]
+        positions = [self._positions[h.passage.id] for h in candidates]
+        answers = tuple(extract_answers(prepared, query, candidates, positions, self.sentences, self.tokenizer, contexts=self.contexts, vocabulary=self.lexical.vocabulary, cross_lingual=not CJK.search(question), k=k))
+        abstained = not answers or answers[0].score < self.abstain_below
+        return Response(question, answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]))
+
+    def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None) -> list[Response]:
+        """`ask` for a batch: the questions are embedded together, once."""
+        checked = [check_question(q) for q in questions]
+        queries = self.embedder.encode_queries([self.tokenizer.question_text(q) for q in checked])
+        return [self.ask_encoded(q, v, k, filters=filters) for q, v in zip(checked, queries)]
+
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        if filters is None or not filters.active:
+            return None
+        return np.array([i for i, p in enumerate(self.passages) if filters.admits(p)], dtype=np.int64)

@@ -1,0 +1,47 @@
+"""The sentence table: every sentence of every passage with its embedding.
+
+Computed once when the index is built, so choosing the answer sentence for a
+question costs one matrix product, not a model call per candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .documents import Passage
+from .embedder import Embedder
+from .spans import sentence_spans
+
+
+@dataclass(frozen=True)
+class SentenceTable:
+    passage: np.ndarray  # int32 position of the passage, ascending
+    start: np.ndarray  # int32 character offsets into passage.text
+    end: np.ndarray
+    vectors: np.ndarray  # float32, L2-normalised
+
+    def rows_of(self, passage_position: int) -> range:
+        lo = int(np.searchsorted(self.passage, passage_position, side="left"))
+        hi = int(np.searchsorted(self.passage, passage_position, side="right"))
+        return range(lo, hi)
+
+    def save(self, path: Path) -> None:
+        with open(path, "wb") as out:
+            np.savez(out, passage=self.passage, start=self.start, end=self.end, vectors=self.vectors)
+
+    @classmethod
+    def load(cls, path: Path) -> "SentenceTable":
+        with np.load(path) as data:
+            return cls(data["passage"], data["start"], data["end"], data["vectors"])
+
+
+def build_sentence_table(passages: Sequence[Passage], embedder: Embedder, *, progress: bool = False) -> SentenceTable:
+    rows = [(i, s, e) for i, p in enumerate(passages) for s, e in sentence_spans(p.text)]
+    texts = [passages[i].text[s:e] for i, s, e in rows]
+    vectors = embedder.encode_passages(texts, progress=progress)
+    columns = np.array(rows, dtype=np.int32).reshape(-1, 3)
+    return SentenceTable(columns[:, 0].copy(), columns[:, 1].copy(), columns[:, 2].copy(), vectors)
