@@ -1,0 +1,243 @@
+"""Extractive answers: the shortest span of a retrieved passage that answers.
+
+Each sentence of the top passages is scored by what the question means
+(cosine of sentence and question embeddings), the words it shares with the
+question (jieba tokens, symbols), and whether it holds the kind of answer the
+question asks for (a number for 多少, a date for 何时, a person for 谁 …).
+A long best sentence is cut down to its best run of clauses. Nothing is
+generated: every answer is `passage.text[start:end]`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .results import Answer, Hit
+from .sentences import SentenceTable
+from .spans import clause_spans
+from .symbols import DOCUMENT_SYMBOL, GA_RESOLUTION, SC_RESOLUTION
+from .tokens import ChineseTokenizer
+
+# An answer is one sentence, or up to three clauses of a long one, of at most
+# this many characters (80 kept the mean near 48 on evals/ with the best hit rate).
+MAX_ANSWER_CHARS = 80
+MAX_WINDOW_CLAUSES = 3
+EXTEND_BELOW = 40  # an answer shorter than this takes in the next sentence (CMRC: hit 0.740 -> 0.757)
+
+
+@dataclass(frozen=True)
+class AnswerWeights:
+    """How the evidence for a sentence adds up; tuned on evals/ (see README)."""
+
+    meaning: float = 1.0  # cosine of question and sentence embeddings
+    words: float = 0.6  # share of the question's content words found in the sentence
+    kind: float = 0.2  # the sentence holds the kind of answer asked for
+    passage: float = 0.5  # the passage's fused retrieval score relative to the best
+    missing: float = 0.3  # per specific term of the question (year, number, symbol) the passage lacks
+    unknown: float = 1.0  # times the share of the question's words that no passage uses at all
+
+
+# (kind, how a question asks for it, what such an answer looks like); first match wins.
+ANSWER_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "date",
+        re.compile(r"何时|什么时候|哪一?天|哪一?年|哪个月|几月|几号|几日|日期|\bwhen\b|what date|which (?:day|year|month)", re.I),
+        re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\b\d{4}\b"),
+    ),
+    (
+        "number",
+        re.compile(r"多少|几|数目|数量|how many|how much|number of", re.I),
+        re.compile(r"\d+|[一二两三四五六七八九十百千万]+(?:个|次|项|份|名|支|场|票|年|天|分钟|国|位|条)"),
+    ),
+    (
+        "symbol",
+        re.compile(r"哪份|哪项|哪一份|哪一项|哪个决议|哪项决议|文号|文件号|编号|什么文件|which (?:document|resolution|note)|symbol", re.I),
+        re.compile("|".join(p.pattern for p in (DOCUMENT_SYMBOL, SC_RESOLUTION, GA_RESOLUTION))),
+    ),
+    (
+        "person",
+        re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I),
+        # Transliterated names are written with a middle dot; Latin names stay Latin.
+        re.compile(r"[\u4e00-\u9fff]·[\u4e00-\u9fff]|[A-Z][a-z]+ [A-Z][a-z]+|国王|女王|总统|首相|中将"),
+    ),
+    (
+        "place",
+        re.compile(r"哪里|在哪|何地|什么地方|哪个城市|哪个国家|\bwhere\b", re.I),
+        re.compile(r"于[\u4e00-\u9fff]{2,6}$|在[\u4e00-\u9fff]{2,8}(?:举行|召开)|[\u4e00-\u9fff]{1,8}(?:国|市|州|岛|省|城|邦|地区)"),
+    ),
+    (
+        "reason",
+        re.compile(r"为什么|为何|原因|理由|出于什么|\bwhy\b", re.I),
+        re.compile(r"因为|由于|鉴于|因此|所以|为了|以便|以确保|旨在|否则|因而|从而"),
+    ),
+)
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer a question asks for, if it says.
+
+    >>> answer_kind("安理会通过了几项决议？"), answer_kind("务虚会在哪里举行？"), answer_kind("Why?")
+    ('number', 'place', 'reason')
+    """
+    for kind, asks, _ in ANSWER_KINDS:
+        if asks.search(question):
+            return kind
+    return None
+
+
+def holds_kind(kind: str | None, text: str, question: str = "") -> bool:
+    """Whether `text` holds an answer of that kind that the question does not already name.
+
+    >>> holds_kind("number", "举行了26次公开会议"), holds_kind("number", "2月的会议", "2月的会议有几次？")
+    (True, False)
+    """
+    if kind is None:
+        return False
+    looks = next(pattern for k, _, pattern in ANSWER_KINDS if k == kind)
+    return any(match.group(0) not in question for match in looks.finditer(text))
+
+
+def word_overlap(question_tokens: Sequence[str], tokens: Sequence[str]) -> float:
+    """Share of the question's words (weighted: symbols 3, words 2, single characters 1) in `tokens`.
+
+    >>> word_overlap(["执笔方", "制度", "是"], ["执笔方", "制度"])
+    0.8
+    """
+    weights = {t: _weight(t) for t in question_tokens}
+    total = sum(weights.values())
+    present = set(tokens)
+    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+
+
+def _weight(token: str) -> float:
+    if "/" in token or "(" in token:
+        return 3.0
+    return 2.0 if len(token) > 1 else 1.0
+
+
+def specific_terms(question_tokens: Sequence[str]) -> set[str]:
+    """Terms a true answer's passage must contain: symbols and numbers (years, counts).
+
+    >>> sorted(specific_terms(["2021", "年", "访问团", "s/2017/507"]))
+    ['2021', 's/2017/507']
+    """
+    return {t for t in question_tokens if any(ch.isdigit() for ch in t)}
+
+
+def unknown_share(question_tokens: Sequence[str], vocabulary: Container[str]) -> float:
+    """Share of the question's words (of two or more characters) that the documents never use.
+
+    >>> unknown_share(["巴黎奥运会", "开幕式", "举行"], {"开幕式", "举行"})
+    0.3333333333333333
+    """
+    words = [t for t in question_tokens if len(t) > 1]
+    return sum(t not in vocabulary for t in words) / len(words) if words else 0.0
+
+
+def extract_answers(
+    question: str,
+    query: np.ndarray,
+    hits: Sequence[Hit],
+    positions: Sequence[int],
+    table: SentenceTable,
+    tokenizer: ChineseTokenizer,
+    *,
+    contexts: dict[str, str] | None = None,
+    vocabulary: Container[str] = frozenset(),
+    cross_lingual: bool | None = None,
+    k: int = 5,
+    weights: AnswerWeights = AnswerWeights(),
+) -> list[Answer]:
+    """Up to k answers, at most one per passage, best first.
+
+    `positions[i]` is the position of `hits[i].passage` in the sentence table;
+    `contexts` maps a source to its document context (who, when, what annex):
+    question words found there pick the letter, not the sentence, so they do
+    not count as evidence for a sentence. `vocabulary` holds every word of the
+    indexed passages: a question about words the documents never use (巴黎奥运会)
+    is unlikely to be answered by them, which lowers every answer's score.
+    `cross_lingual` marks a question asked in another language than the
+    documents (default: one without Chinese characters); its words are not
+    compared with theirs.
+    """
+    kind = answer_kind(question)
+    question_tokens = tokenizer.tokens(question)
+    if cross_lingual is None:
+        cross_lingual = not re.search(r"[\u4e00-\u9fff]", question)
+    top_score = hits[0].score if hits else 1.0
+    unknown = 0.0 if cross_lingual else unknown_share(question_tokens, vocabulary)
+    context_tokens: dict[str, set[str]] = {}
+    answers = []
+    for hit, position in zip(hits, positions):
+        passage = hit.passage
+        if passage.source not in context_tokens:
+            context = (contexts or {}).get(passage.source, passage.letter_title)
+            context_tokens[passage.source] = set(tokenizer.tokens(context))
+        known = context_tokens[passage.source]
+        content = [t for t in question_tokens if t not in known] or question_tokens
+        passage_tokens = set(tokenizer.tokens(passage.text)) | known
+        missing = len(specific_terms(question_tokens) - passage_tokens)
+        prior = weights.passage * hit.score / top_score - weights.missing * missing - weights.unknown * unknown
+        text = passage.text
+        best: tuple[float, int, int] | None = None
+        for row in table.rows_of(position):
+            start, end = int(table.start[row]), int(table.end[row])
+            sentence = text[start:end]
+            meaning = float(table.vectors[row] @ query)
+            # An English question shares no words with Chinese text; let meaning speak alone.
+            words = meaning if cross_lingual else word_overlap(content, tokenizer.tokens(sentence))
+            score = weights.meaning * meaning + weights.words * words + weights.kind * holds_kind(kind, sentence, question) + prior
+            if best is None or score > best[0]:
+                best = (score, start, end)
+        if best is None:
+            continue
+        score, start, end = best
+        start, end = shortest_answering_window(text, start, end, content, kind, tokenizer, question)
+        start, end = with_next_sentence(text, start, end, [(int(table.start[r]), int(table.end[r])) for r in table.rows_of(position)])
+        answers.append(Answer(text[start:end], start, end, round(score, 4), passage))
+    answers.sort(key=lambda a: -a.score)
+    return answers[:k]
+
+
+def with_next_sentence(text: str, start: int, end: int, sentences: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """A short answer that ends a sentence runs on into the next one when both fit:
+    a short sentence often only introduces what the next one says.
+
+    >>> t = "他是谁？他是主席。会议结束。"
+    >>> with_next_sentence(t, 0, 4, [(0, 4), (4, 9), (9, 14)])
+    (0, 9)
+    """
+    if end - start >= EXTEND_BELOW:
+        return start, end
+    following = next(((s, e) for s, e in sentences if s >= end), None)
+    if following is None or following[1] - start > MAX_ANSWER_CHARS or end not in (s_e[1] for s_e in sentences):
+        return start, end
+    return start, following[1]
+
+
+def shortest_answering_window(text: str, start: int, end: int, question_tokens: Sequence[str], kind: str | None, tokenizer: ChineseTokenizer, question: str = "") -> tuple[int, int]:
+    """Within a long sentence, the run of up to three clauses that best answers.
+
+    A run is scored by the question words it holds and whether it has the
+    kind of answer asked for, less a little per character so shorter wins ties.
+    """
+    max_chars = MAX_ANSWER_CHARS
+    if end - start <= max_chars:
+        return start, end
+    clauses = clause_spans(text, start, end)
+    best = (float("-inf"), start, end)
+    for i in range(len(clauses)):
+        for j in range(i, min(i + MAX_WINDOW_CLAUSES, len(clauses))):
+            s, e = clauses[i][0], clauses[j][1]
+            if j == len(clauses) - 1:
+                e = end  # a run that closes the sentence keeps its full stop
+            if e - s > max_chars and j > i:
+                break
+            score = word_overlap(question_tokens, tokenizer.tokens(text[s:e])) + 0.5 * holds_kind(kind, text[s:e], question) - 0.002 * (e - s)
+            if score > best[0]:
+                best = (score, s, e)
+    return best[1], best[2]
