@@ -28,6 +28,7 @@ fi
 if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null; then
     echo "== installing Debian's chromium for the browser test"
     if [ "$(id -u)" = 0 ]; then apt_get="apt-get"; else apt_get="sudo apt-get"; fi
-    $apt_get update -qq && DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq chromium >/dev/null
+    # fonts-noto-cjk: without it Chinese renders as empty boxes in screenshots
+    $apt_get update -qq && DEBIAN_FRONTEND=noninteractive $apt_get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 echo "== .venv ready"
