@@ -396,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host, port = address(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up requests
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
     began = time.perf_counter()
     print("qa: loading the model and the index (built on first run)…", file=sys.stderr, flush=True)
     try:

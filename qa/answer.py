@@ -19,7 +19,7 @@ import numpy as np
 from .results import Answer, Hit
 from .sentences import SentenceTable
 from .spans import clause_spans
-from .symbols import DOCUMENT_SYMBOL, GA_RESOLUTION, SC_RESOLUTION
+from .symbols import ANY_SYMBOL
 from .tokens import ChineseTokenizer
 
 # An answer is one sentence, or up to three clauses of a long one, of at most
@@ -56,7 +56,7 @@ ANSWER_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     (
         "symbol",
         re.compile(r"哪份|哪项|哪一份|哪一项|哪个决议|哪项决议|文号|文件号|编号|什么文件|which (?:document|resolution|note)|symbol", re.I),
-        re.compile("|".join(p.pattern for p in (DOCUMENT_SYMBOL, SC_RESOLUTION, GA_RESOLUTION))),
+        ANY_SYMBOL,
     ),
     (
         "person",

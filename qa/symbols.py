@@ -19,7 +19,7 @@ GA_RESOLUTION = re.compile(r"第\s*(\d{1,3}/\d{1,4})\s*号")
 # A bare session/number pair such as "76/262", as a reader types it in a question.
 BARE_RESOLUTION = re.compile(r"(?<![A-Za-z0-9/])(\d{1,3}/\d{1,4})(?![0-9/])")
 
-_ALL = re.compile("|".join(p.pattern for p in (DOCUMENT_SYMBOL, SC_RESOLUTION, BARE_RESOLUTION)))
+ANY_SYMBOL = re.compile("|".join(p.pattern for p in (DOCUMENT_SYMBOL, SC_RESOLUTION, BARE_RESOLUTION)))
 
 
 def find_symbols(text: str) -> tuple[str, ...]:
@@ -29,7 +29,7 @@ def find_symbols(text: str) -> tuple[str, ...]:
     ('S/2017/507', '2512(2020)', '76/262')
     """
     found: dict[str, None] = {}
-    for match in _ALL.finditer(text):
+    for match in ANY_SYMBOL.finditer(text):
         found[canonical(match.group(0))] = None
     return tuple(found)
 
@@ -41,4 +41,4 @@ def canonical(symbol: str) -> str:
 
 def symbol_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of every symbol in `text` (for tokenisers that keep them whole)."""
-    return [match.span() for match in _ALL.finditer(text)]
+    return [match.span() for match in ANY_SYMBOL.finditer(text)]

@@ -92,17 +92,6 @@ class ChineseTokenizer:
         terms = list(dict.fromkeys(chinese for _, chinese in sorted(found)))
         return f"{question} （{' '.join(terms)}）" if terms else question
 
-    def words(self, text: str) -> list[str]:
-        """jieba words of `text` in order, symbols whole; no filtering."""
-        words: list[str] = []
-        position = 0
-        for start, end in symbol_spans(text):
-            words.extend(self._jieba.cut(text[position:start]))
-            words.append(canonical(text[start:end]))
-            position = end
-        words.extend(self._jieba.cut(text[position:]))
-        return [w for w in words if w.strip()]
-
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens for BM25: simplified, symbols whole, search-mode
         sub-words, synonyms folded, lower-cased, no stop words or punctuation."""
