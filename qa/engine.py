@@ -44,7 +44,7 @@ FUSION_K = 10
 ANSWER_PASSAGES = 8  # passages whose sentences compete for the answer
 # Below this confidence (the top answer's score) the engine abstains;
 # calibrated on evals/ with `qa eval --calibrate` (see README).
-ABSTAIN_BELOW = 1.35
+ABSTAIN_BELOW = 1.23
 ABSTAIN_MESSAGE = "文件中没有找到能够回答这个问题的内容。以下是最接近的段落，仅供参考。"
 
 

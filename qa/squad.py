@@ -85,6 +85,8 @@ def run_squad_bench(engine: Engine, questions: list[SquadQuestion], *, progress:
             question = check_question(item.question)
         except QuestionError:  # e.g. an empty question in the set: counted as unanswered
             predictions.append({"id": item.id, "answer": "", "abstained": True, "passages": []})
+            if progress:
+                progress(n)
             continue
         query = engine.embedder.encode_queries([engine.tokenizer.question_text(question)])[0]
         response = engine.ask_encoded(question, query, k=1, related=20)
