@@ -154,11 +154,14 @@ class Engine:
         sentences = build_sentence_table(passages, embedder, progress=progress)
         return cls(passages, vectors, build_dense_index(vectors), lexical, sentences, build_dense_index(sentences.vectors), embedder, tokenizer, letters)
 
+    def encode_question(self, question: str) -> np.ndarray:
+        """The question's vector, as the dense retriever and the answer scorer use it."""
+        return self.embedder.encode_queries([self.tokenizer.question_text(question)])[0]
+
     def search(self, question: str, k: int = 5, *, filters: Filters | None = None) -> list[Hit]:
         """The k passages that best match the question, best first."""
         question = check_question(question)
-        query = self.embedder.encode_queries([self.tokenizer.question_text(question)])[0]
-        return self.search_encoded(question, query, k, filters=filters)
+        return self.search_encoded(question, self.encode_question(question), k, filters=filters)
 
     def search_encoded(self, question: str, query: np.ndarray, k: int, *, filters: Filters | None = None) -> list[Hit]:
         """`search` with the question's vector already computed (for batches).
@@ -208,8 +211,7 @@ class Engine:
     def ask(self, question: str, k: int = 5, *, filters: Filters | None = None) -> Response:
         """Up to k answers quoted from the passages, or an abstention with related reading."""
         question = check_question(question)
-        query = self.embedder.encode_queries([self.tokenizer.question_text(question)])[0]
-        return self.ask_encoded(question, query, k, filters=filters)
+        return self.ask_encoded(question, self.encode_question(question), k, filters=filters)
 
     def ask_encoded(self, question: str, query: np.ndarray, k: int = 5, *, filters: Filters | None = None, related: int | None = None) -> Response:
         """`ask` with the question's vector already computed (for batches);

@@ -88,8 +88,7 @@ def run_squad_bench(engine: Engine, questions: list[SquadQuestion], *, progress:
             if progress:
                 progress(n)
             continue
-        query = engine.embedder.encode_queries([engine.tokenizer.question_text(question)])[0]
-        response = engine.ask_encoded(question, query, k=1, related=20)
+        response = engine.ask_encoded(question, engine.encode_question(question), k=1, related=20)
         latencies.append(time.perf_counter() - began)
         texts = [h.passage.text for h in response.related]
         for k in top:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def rankings(engine, question: str, pool: int = 50) -> dict[str, list[int]]:
     """The engine's dense and lexical rankings of passage positions, and its fused one."""
-    query = engine.embedder.encode_queries([engine.tokenizer.question_text(question)])[0]
+    query = engine.encode_question(question)
     dense, _ = engine.dense_ranking(query, pool)
     lexical = [p for p, _ in engine.lexical_ranking(engine.tokenizer.question_text(question), pool)]
     positions = {p.id: n for n, p in enumerate(engine.passages)}
