@@ -53,37 +53,38 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Cited answers from UN Security Council letters (Chinese).")
     parser.add_argument("--corpus", help="corpus folder (default: corpus/, or $QA_CORPUS_DIR)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter  # keep the examples' line breaks
 
-    corpus = commands.add_parser("corpus", help="list the letters in the corpus", description="List the letters: date, senders, addressee, passages.\n\nexample: qa corpus --json")
+    corpus = commands.add_parser("corpus", formatter_class=raw, help="list the letters in the corpus", description="List the letters: date, senders, addressee, passages.\n\nexample: qa corpus --json")
     corpus.add_argument("--json", action="store_true", help="one JSON object per letter")
     corpus.set_defaults(handler=_corpus)
 
-    show = commands.add_parser("show", help="print one passage with its citation", description="Print one passage with its citation.\n\nexamples: qa show 000 13 ; qa show 000_bcf0f639adb97a43.txt annex/p2")
+    show = commands.add_parser("show", formatter_class=raw, help="print one passage with its citation", description="Print one passage with its citation.\n\nexamples: qa show 000 13 ; qa show 000_bcf0f639adb97a43.txt annex/p2")
     show.add_argument("source", help="letter file name, its stem or its number prefix (000)")
     show.add_argument("label", help="paragraph label: 13, 6(a), p2, fn1, title; PART/LABEL when ambiguous (letter/p2)")
     show.add_argument("--json", action="store_true", help="print the passage as JSON")
     show.set_defaults(handler=_show)
 
-    index = commands.add_parser("index", help="build the search index", description="Build index/ from the corpus (replacing it atomically).\n\nexample: qa index")
+    index = commands.add_parser("index", formatter_class=raw, help="build the search index", description="Build index/ from the corpus (replacing it atomically).\n\nexample: qa index")
     index.add_argument("--if-stale", action="store_true", help="only build when the index is missing or stale")
     index.set_defaults(handler=_index)
 
-    search = commands.add_parser("search", help="ranked passages for a question", description="Ranked passages with dense, lexical and fused scores.\n\nexample: qa search -k 3 执笔方制度")
+    search = commands.add_parser("search", formatter_class=raw, help="ranked passages for a question", description="Ranked passages with dense, lexical and fused scores.\n\nexample: qa search -k 3 执笔方制度")
     _question_options(search)
     search.set_defaults(handler=_search)
 
-    ask = commands.add_parser("ask", help="quoted answers with citations", description="Answer questions with spans quoted from the letters.\n\nexamples: qa ask 安理会通过了几项决议？ ; printf '问题一\\n问题二\\n' | qa ask --json -")
+    ask = commands.add_parser("ask", formatter_class=raw, help="quoted answers with citations", description="Answer questions with spans quoted from the letters.\n\nexamples: qa ask 安理会通过了几项决议？\n          printf '问题一\\n问题二\\n' | qa ask --json -")
     _question_options(ask)
     ask.set_defaults(handler=_ask)
 
-    evaluate = commands.add_parser("eval", help="metrics on eval sets of known Q&A pairs", description="Run eval sets (default: evals/*.jsonl).\n\nexample: qa eval --json report.json")
+    evaluate = commands.add_parser("eval", formatter_class=raw, help="metrics on eval sets of known Q&A pairs", description="Run eval sets (default: evals/*.jsonl).\n\nexample: qa eval --json report.json")
     evaluate.add_argument("files", nargs="*", type=Path, help="eval JSONL files (default: evals/*.jsonl)")
     evaluate.add_argument("--json", metavar="OUT", type=Path, help="write the full report (with per-question rows) as JSON")
     evaluate.set_defaults(handler=_eval)
 
-    bench = commands.add_parser("bench", help="benchmarks", description="Benchmarks.")
+    bench = commands.add_parser("bench", formatter_class=raw, help="benchmarks", description="Benchmarks.")
     bench_kinds = bench.add_subparsers(title="benchmarks", metavar="KIND")
-    squad = bench_kinds.add_parser("squad", help="SQuAD-format set (CMRC 2018, DRCD)", description="Index all contexts of a SQuAD-format file in memory, ask every question, report containment, answer hit@1 and latency.\n\nexample: qa bench squad ../shared/benchmarks/cmrc2018/cmrc2018_trial.json --limit 100")
+    squad = bench_kinds.add_parser("squad", formatter_class=raw, help="SQuAD-format set (CMRC 2018, DRCD)", description="Index all contexts of a SQuAD-format file in memory, ask every question, report containment, answer hit@1 and latency.\n\nexample: qa bench squad ../shared/benchmarks/cmrc2018/cmrc2018_trial.json --limit 100")
     squad.add_argument("file", type=Path)
     squad.add_argument("--predictions", metavar="OUT", type=Path, help="write one JSON line per question")
     squad.add_argument("--limit", type=int, help="only the first N questions (and the articles they come from)")
