@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex
-from .answer import extract_answers
+from .answer import CJK, extract_answers
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
 from .store import IndexIdentity, StaleIndex, read_index, write_index
@@ -32,7 +31,6 @@ from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
 
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 MAX_QUESTION_CHARS = 1000
 CANDIDATE_POOL = 50  # candidates taken from each retriever before fusion
