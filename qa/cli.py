@@ -222,13 +222,12 @@ def _eval(args: argparse.Namespace) -> int:
 def _bench_squad(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .engine import Engine
     from .squad import load_squad, run_squad_bench
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     passages, questions = load_squad(args.file, args.limit)
-    engine = _engine_for_passages(args, passages, Engine)
+    engine = _engine_for_passages(args, passages)
     with tqdm(total=len(questions), desc="questions", disable=not sys.stderr.isatty(), file=sys.stderr) as bar:
         report, predictions = run_squad_bench(engine, questions, progress=lambda n: bar.update(1))
     report["file"] = str(args.file)
@@ -244,12 +243,14 @@ def _bench_squad(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine_for_passages(args: argparse.Namespace, passages, engine_class):
+def _engine_for_passages(args: argparse.Namespace, passages):
+    """An in-memory engine over the given passages (never index/)."""
     from .embedder import Embedder, resolve_model
+    from .engine import Engine
 
     settings = _settings(args)
     embedder = Embedder(resolve_model(settings.model, settings.cache_dir))
-    return engine_class.from_passages(passages, embedder, progress=sys.stderr.isatty())
+    return Engine.from_passages(passages, embedder, progress=sys.stderr.isatty())
 
 
 def hit_record(hit: Hit) -> dict[str, object]:

@@ -18,7 +18,7 @@ import numpy as np
 from . import __version__
 from .config import Settings
 from .corpus import corpus_hash, letter_files, load_corpus
-from .dense import build_dense_index, dense_search, index_kind
+from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
@@ -137,7 +137,7 @@ class Engine:
                     raise
                 log.warning("building the index: %s", why)
         engine = cls.from_passages(passages, embedder, tokenizer, letters=letters, progress=progress)
-        engine.manifest = write_index(settings.index_dir, identity, engine, __version__, index_kind(engine.dense))
+        engine.manifest = write_index(settings.index_dir, identity, engine, __version__)
         return engine
 
     @classmethod

@@ -72,6 +72,21 @@ def _context_passages(context: str, title: str, source: str) -> list[Passage]:
     ]
 
 
+def _predict(engine: Engine, item: SquadQuestion) -> tuple[dict, float | None]:
+    """One question's prediction row, and the seconds it took (None if refused)."""
+    began = time.perf_counter()
+    try:
+        question = check_question(item.question)
+    except QuestionError:  # e.g. an empty question in the set: counted as unanswered
+        return {"id": item.id, "answer": "", "abstained": True, "passages": []}, None
+    response = engine.ask_encoded(question, engine.encode_question(question), k=1, related=20)
+    seconds = time.perf_counter() - began
+    # The top span is scored even where the engine would abstain (every
+    # SQuAD question is answerable); the abstention rate is reported apart.
+    answer = response.answers[0].text if response.answers else ""
+    return {"id": item.id, "answer": answer, "abstained": response.abstained, "passages": [h.passage.text for h in response.related]}, seconds
+
+
 def run_squad_bench(engine: Engine, questions: list[SquadQuestion], *, progress: Callable[[int], None] | None = None) -> tuple[dict, list[dict]]:
     """Ask every question (one at a time, as a user would) and score it."""
     predictions = []
@@ -80,26 +95,16 @@ def run_squad_bench(engine: Engine, questions: list[SquadQuestion], *, progress:
     hits = 0
     lengths = []
     for n, item in enumerate(questions, start=1):
-        began = time.perf_counter()
-        try:
-            question = check_question(item.question)
-        except QuestionError:  # e.g. an empty question in the set: counted as unanswered
-            predictions.append({"id": item.id, "answer": "", "abstained": True, "passages": []})
-            if progress:
-                progress(n)
-            continue
-        response = engine.ask_encoded(question, engine.encode_question(question), k=1, related=20)
-        latencies.append(time.perf_counter() - began)
-        texts = [h.passage.text for h in response.related]
+        prediction, seconds = _predict(engine, item)
+        predictions.append(prediction)
+        if seconds is not None:
+            latencies.append(seconds)
         for k in top:
-            top[k] += any(answer_contains(t, item.answers) for t in texts[:k])
-        # The top span is scored even where the engine would abstain (every
-        # SQuAD question is answerable); the abstention rate is reported apart.
-        answer = response.answers[0].text if response.answers else ""
+            top[k] += any(answer_contains(t, item.answers) for t in prediction["passages"][:k])
+        answer = prediction["answer"]
         hits += bool(answer) and answer_contains(answer, item.answers)
         if answer:
             lengths.append(len(answer))
-        predictions.append({"id": item.id, "answer": answer, "abstained": response.abstained, "passages": texts})
         if progress:
             progress(n)
     total = len(questions)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .dense import load_dense_index, save_dense_index
+from .dense import index_kind, load_dense_index, save_dense_index
 from .documents import Passage
 from .lexical import LexicalIndex
 from .sentences import SentenceTable
@@ -61,7 +61,7 @@ class StoredIndex:
     sentence_index: object  # faiss.Index
 
 
-def write_index(folder: Path, identity: IndexIdentity, index, qa_version: str, dense_kind: str) -> dict:
+def write_index(folder: Path, identity: IndexIdentity, index, qa_version: str) -> dict:
     """Write a complete index to `folder`, atomically replacing what was there.
 
     `index` has the parts of a `StoredIndex` (an `Engine` does)."""
@@ -89,7 +89,7 @@ def write_index(folder: Path, identity: IndexIdentity, index, qa_version: str, d
             "passage_count": len(passages),
         "sentence_count": len(index.sentences.passage),
             "tokenizer": identity.tokenizer,
-            "dense_index": dense_kind,
+            "dense_index": index_kind(index.dense),
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "files": _file_hashes(staging),
         }
