@@ -23,7 +23,7 @@ from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex
-from .answer import CJK, extract_answers
+from .answer import CJK, confidence, extract_answers
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
 from .store import IndexIdentity, StaleIndex, read_index, write_index
@@ -42,7 +42,7 @@ FUSION_K = 10
 ANSWER_PASSAGES = 8  # passages whose sentences compete for the answer
 # Below this confidence (the top answer's score) the engine abstains;
 # calibrated on evals/ with `qa eval --calibrate` (see README).
-ABSTAIN_BELOW = 1.23
+ABSTAIN_BELOW = 1.08
 ABSTAIN_MESSAGE = "文件中没有找到能够回答这个问题的内容。以下是最接近的段落，仅供参考。"
 
 
@@ -220,8 +220,9 @@ class Engine:
         candidates = hits[: max(k, ANSWER_PASSAGES)]
         positions = [self._positions[h.passage.id] for h in candidates]
         answers = tuple(extract_answers(prepared, query, candidates, positions, self.sentences, self.tokenizer, contexts=self.contexts, vocabulary=self.lexical.vocabulary, cross_lingual=not CJK.search(question), k=k))
-        abstained = not answers or answers[0].score < self.abstain_below
-        return Response(question, answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]))
+        support = confidence(prepared, answers[0], self.tokenizer) if answers else 0.0
+        abstained = not answers or support < self.abstain_below
+        return Response(question, answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]), support)
 
     def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None) -> list[Response]:
         """`ask` for a batch: the questions are embedded together, once."""

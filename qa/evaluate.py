@@ -77,7 +77,7 @@ def score_responses(items: Sequence[EvalItem], responses: Sequence[Response]) ->
                 "type": item.type,
                 "answerable": item.answerable,
                 "abstained": response.abstained,
-                "confidence": top.score if top else 0.0,
+                "confidence": response.confidence,
                 "rank": rank,
                 "hit": answered and item.answerable and answer_contains(top.text, item.answers),
                 "cited": answered and item.answerable and top.passage.id == item.passage_id,

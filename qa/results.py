@@ -41,10 +41,16 @@ class Answer:
 
 @dataclass(frozen=True)
 class Response:
-    """The reply to one question: ranked answers, or an abstention with related reading."""
+    """The reply to one question: ranked answers, or an abstention with related reading.
+
+    `confidence` is how well the top answer is supported (its score, less a
+    penalty when it lacks the kind of answer asked for); below the engine's
+    threshold it abstains.
+    """
 
     question: str
     answers: tuple[Answer, ...]
     abstained: bool
     message: str
     related: tuple[Hit, ...] = ()
+    confidence: float = 0.0

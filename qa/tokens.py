@@ -16,6 +16,7 @@ from functools import cached_property
 from importlib import resources
 
 import jieba
+import jieba.posseg
 import opencc
 
 from .symbols import canonical, symbol_spans
@@ -91,6 +92,14 @@ class ChineseTokenizer:
                 lowered = lowered[: match.start()] + " " * (match.end() - match.start()) + lowered[match.end() :]
         terms = list(dict.fromkeys(chinese for _, chinese in sorted(found)))
         return f"{question} （{' '.join(terms)}）" if terms else question
+
+    @cached_property
+    def _tagger(self) -> jieba.posseg.POSTokenizer:
+        return jieba.posseg.POSTokenizer(self._jieba)
+
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """(word, part-of-speech tag) pairs of the simplified text: ns place, nr person, nt organisation."""
+        return [(pair.word, pair.flag) for pair in self._tagger.cut(self.simplify(text))]
 
     def tokens(self, text: str) -> list[str]:
         """Lexical tokens for BM25: simplified, symbols whole, search-mode

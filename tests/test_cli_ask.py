@@ -115,3 +115,18 @@ def test_bench_refuses_a_file_that_is_not_squad(tmp_path, capsys):
     assert main(["bench", "squad", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "not a SQuAD-format JSON file" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("near_miss", "answerable", "expected"),
+    [
+        # the letter assesses February 2020, not March
+        ("2020年3月安理会举行了多少次公开会议？", "2020年2月安理会举行了多少次公开会议？", "26次公开会议"),
+        # the retreat report names no journalists, and no count of them
+        ("金斯敦务虚会有多少名记者参加？", "金斯敦务虚会是在哪一天开幕的？", "1月17日"),
+    ],
+)
+def test_a_near_miss_abstains_where_its_twin_is_answered(engine, near_miss, answerable, expected):
+    assert engine.ask(near_miss).abstained
+    response = engine.ask(answerable)
+    assert not response.abstained and expected in response.answers[0].text

@@ -1,0 +1,96 @@
+"""What kind of answer a question asks for, and whether a span holds one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from qa.answer import confidence, missing_terms
+from qa.documents import Passage
+from qa.kinds import answer_kind
+from qa.results import Answer
+from qa.tokens import ChineseTokenizer
+
+TOKENIZER = ChineseTokenizer()
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("S/2017/507号主席说明是哪一天发布的？", "day"),
+        ("非正式工作组的年度报告是哪一年首次发布的？", "year"),
+        ("公开辩论何时举行？", "date"),
+        ("安理会通过了哪项决议？", "symbol"),
+        ("蒙泰罗获得第几名？", "ordinal"),
+        ("安理会通过了几项决议？", "count"),
+        ("哪两个国家投了弃权票？", "country"),
+        ("谁主持了会议？", "person"),
+        ("务虚会在哪里举行？", "place"),
+        ("为什么要设立公开辩论会？", "reason"),
+        ("Who briefed the Council?", "person"),
+        ("How many meetings were held?", "count"),
+    ],
+)
+def test_question_words_name_the_kind_of_answer(question, kind):
+    assert answer_kind(question).name == kind
+
+
+@pytest.mark.parametrize("question", ["几内亚比绍的局势如何？", "执笔方制度有什么问题？"])
+def test_questions_without_a_kind(question):
+    assert answer_kind(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "span", "holds"),
+    [
+        ("安理会举行了多少次公开会议？", "安全理事会举行了26次公开会议", True),
+        ("有多少个代表团发言？", "近60个代表团作了发言", True),
+        ("派出了几支访问团？", "安理会在2023年只派出了一支实地访问团", True),
+        # dates, symbols, ordinals and articles hold no count
+        ("第2509(2020)号决议以多少票通过？", "2月11日，安全理事会通过了第2509(2020)号决议", False),
+        ("有多少名记者参加？", "参加第三次会议的成员强调，每一位主席都在鼓励", False),
+        ("有多少名工作人员？", "包括打算建立一个高级别平台", False),
+        # a year inside a symbol or a name is no year
+        ("集团成立于哪一年？", "2019冠状病毒病(COVID-19)大流行危机", False),
+        ("说明是哪一年通过的？", "自2017年通过主席说明(S/2017/507)以来", True),
+        ("说明是哪一年通过的？", "主席说明(S/2017/507)", False),
+        ("辩论在哪一天举行？", "提议2020年就这一议题举行辩论", False),
+        ("辩论在哪一天举行？", "公开辩论定于2023年9月5日上午10时举行", True),
+        # what the question already names is not an answer
+        ("2020年2月的会议有几次？", "2020年2月的会议", False),
+    ],
+)
+def test_a_span_holds_the_kind_only_with_something_new(question, span, holds):
+    assert answer_kind(question).found_in(span, question, TOKENIZER.tagged) is holds
+
+
+def test_names_are_found_by_their_part_of_speech():
+    country = answer_kind("哪个国家担任了主席？")
+    assert country.found_in("我们赞赏日本作为非正式工作组前主席", "哪个国家担任了主席？", TOKENIZER.tagged)
+    assert not country.found_in("2月25日，安全理事会以13票赞成、2票弃权通过了决议", "哪个国家弃权？", TOKENIZER.tagged)
+    assert not country.found_in("比利时担任主席期间", "比利时是哪个国家？", TOKENIZER.tagged)
+    person = answer_kind("谁致欢迎词？")
+    assert person.found_in("司长哈斯米克·艾吉安致欢迎词", "谁致欢迎词？", TOKENIZER.tagged)
+
+
+def test_dates_a_passage_lacks_are_missing_even_when_their_digits_stand_apart():
+    known = "在2020年2月比利时担任主席期间，安理会举行了26次公开会议和3次磋商。"
+    assert missing_terms("2020年2月安理会举行了多少次公开会议？", TOKENIZER, known) == 0
+    assert missing_terms("2020年3月安理会举行了多少次公开会议？", TOKENIZER, known) == 1
+    assert missing_terms("第2509(2020)号决议以多少票通过？", TOKENIZER, known) == 1
+
+
+def _answer(text: str) -> Answer:
+    passage = Passage("x.txt", "信", dt.date(2020, 2, 1), "annex", (), "p1", "paragraph", text)
+    return Answer(text, 0, len(text), 1.5, passage)
+
+
+def test_confidence_drops_for_an_answer_without_the_kind_asked():
+    question = "第2511(2020)号决议以多少票通过？"
+    with_count = _answer("安全理事会以13票赞成、2票弃权通过了第2511(2020)号决议")
+    without = _answer("安全理事会通过了第2511(2020)号决议")
+    assert confidence(question, with_count, TOKENIZER) == with_count.score
+    assert confidence(question, without, TOKENIZER) < without.score
+    # a reason may stand implicit in a sentence: no penalty
+    assert confidence("为什么通过了第2511(2020)号决议？", without, TOKENIZER) == without.score
