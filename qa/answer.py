@@ -165,8 +165,9 @@ def extract_answers(
         if best is None:
             continue
         score, start, end = best
+        sentences = [(int(table.start[r]), int(table.end[r])) for r in table.rows_of(position)]
         start, end = shortest_answering_window(text, start, end, content, kind, tokenizer, question)
-        start, end = with_next_sentence(text, start, end, [(int(table.start[r]), int(table.end[r])) for r in table.rows_of(position)])
+        start, end = with_next_sentence(text, start, end, sentences)
         answers.append(Answer(text[start:end], start, end, round(score, 4), passage))
     answers.sort(key=lambda a: -a.score)
     return answers[:k]

@@ -122,13 +122,28 @@ def _report(rows: list[dict]) -> dict:
 
 def calibrate_threshold(rows: Sequence[dict], max_false_abstain: float = 0.05) -> dict:
     """The abstention threshold that abstains on most unanswerable questions
-    while wrongly abstaining on at most `max_false_abstain` of answerable ones."""
+    while wrongly abstaining on at most `max_false_abstain` of answerable ones.
+
+    Of the thresholds that catch those unanswerable questions, the one midway
+    between the last of them and the next answerable question is taken: the
+    widest margin on both sides, not one that grazes an answerable question.
+
+    >>> rows = [{"answerable": True, "confidence": c} for c in (0.5, 1.1, 1.3, 1.5)] + [{"answerable": False, "confidence": c} for c in (0.2, 0.9)]
+    >>> calibrate_threshold(rows, max_false_abstain=0.25)["threshold"]
+    1.0
+    """
     answerable = sorted(r["confidence"] for r in rows if r["answerable"])
     unanswerable = [r["confidence"] for r in rows if not r["answerable"]]
     if not answerable or not unanswerable:
         return {}
     allowed = int(max_false_abstain * len(answerable))
-    threshold = answerable[allowed]  # abstain strictly below this: at most `allowed` answerable fall under
+    ceiling = answerable[allowed]  # abstaining strictly below this abstains on at most `allowed` answerable questions
+    caught = [c for c in unanswerable if c < ceiling]
+    if caught:
+        last = max(caught)
+        threshold = round((last + min(c for c in answerable if c > last)) / 2, 4)
+    else:
+        threshold = ceiling
     return {
         "threshold": threshold,
         "abstain_rate_unanswerable": _mean([c < threshold for c in unanswerable]),

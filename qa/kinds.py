@@ -30,7 +30,10 @@ PLACE_TAGS = frozenset({"ns", "nsf"})
 BODY_TAGS = frozenset({"nt"})
 # A transliterated name is written with a middle dot; a Latin name stays Latin.
 PERSON = re.compile(r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff·]{1,12}|[A-Z][a-z]+ [A-Z][a-z]+")
-BODY = re.compile(r"[\u4e00-\u9fff]{2,12}(?:委员会|理事会|大会|秘书长|秘书处|代表团|集团|组织|办事处|特派团|法院|联盟)")
+# A body that acts ("制裁委员会", "非洲联盟"); the Council itself, named in nearly every paragraph, is left out.
+BODY = re.compile(r"[\u4e00-\u9fff]{2,12}(?:委员会|代表团|集团|组织|办事处|特派团|法院|联盟)|大会")
+# "谁" is often answered by a role: 政治协调员, 每个安理会成员, 特使.
+ROLE = re.compile(r"[\u4e00-\u9fff]{0,6}(?:协调员|专家|代表|主席|成员|秘书长|特使|大使|官员|主任|部长|总统|总理|首相|国王|女王|法官|院长)")
 PLACE = re.compile(r"在[\u4e00-\u9fff]{2,8}(?:举行|召开)|[\u4e00-\u9fff]{1,8}(?:市|州|岛|省|城|地区)")
 REASON = re.compile(r"因为|由于|鉴于|因此|所以|为了|以便|以确保|旨在|否则|因而|从而|以免")
 NUMBERED_DOCUMENT = re.compile(r"第\d+号(?:说明|决议|文件|报告)")
@@ -87,7 +90,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         (),
         PLACE_TAGS | BODY_TAGS,
     ),
-    AnswerKind("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I), (PERSON, BODY), NAME_TAGS | PLACE_TAGS | BODY_TAGS),
+    AnswerKind("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I), (PERSON, BODY, ROLE), NAME_TAGS | PLACE_TAGS | BODY_TAGS),
     AnswerKind("place", re.compile(r"哪里|在哪|何地|什么地方|哪个城市|哪些地区|\bwhere\b", re.I), (PLACE,), PLACE_TAGS),
     AnswerKind("reason", re.compile(r"为什么|为何|原因|理由|出于什么|\bwhy\b", re.I), (REASON,), required=False),
 )

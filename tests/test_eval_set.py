@@ -18,7 +18,8 @@ from qa.corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_FILE = ROOT / "evals" / "letters.jsonl"
-TYPES = {"fact", "paraphrase", "why", "english", "traditional", "symbol", "unanswerable"}
+UNANSWERABLE = {"unanswerable", "out_of_scope"}
+TYPES = {"fact", "paraphrase", "why", "english", "traditional", "symbol"} | UNANSWERABLE
 FIELDS = {"id", "question", "answers", "passage_id", "type"}
 OPTIONAL = {"note"}
 
@@ -67,12 +68,12 @@ def test_size_and_type_coverage(records):
     assert len(records) >= 80
     types = Counter(r["type"] for r in records)
     assert set(types) == TYPES, f"missing types: {TYPES - set(types)}"
-    assert types["unanswerable"] >= 10
+    assert types["unanswerable"] >= 10 and types["out_of_scope"] >= 5
 
 
 def test_answerable_questions_point_at_a_real_passage_containing_every_answer(records, passages):
     for record in records:
-        if record["type"] == "unanswerable":
+        if record["type"] in UNANSWERABLE:
             continue
         pid = record["passage_id"]
         assert pid is not None, f"{record['id']}: answerable question without passage_id"
@@ -85,7 +86,7 @@ def test_answerable_questions_point_at_a_real_passage_containing_every_answer(re
 
 def test_unanswerable_questions_have_no_passage_and_no_answers(records):
     for record in records:
-        if record["type"] == "unanswerable":
+        if record["type"] in UNANSWERABLE:
             assert record["passage_id"] is None, record["id"]
             assert record["answers"] == [], record["id"]
         else:
