@@ -10,7 +10,8 @@ import re
 
 # A sentence ends after 。！？；(or a newline), together with closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n")
-_CLAUSE_END = re.compile(r"[，,：:、]")
+# Not at 、: an enumeration (越南、老挝、缅甸) is one answer, not three clauses.
+_CLAUSE_END = re.compile(r"[，,：:]")
 _TRIM = " \n\t，,：:、；;。"
 
 
@@ -32,7 +33,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Clauses of the sentence text[start:end], split at commas, colons and enumeration commas.
+    """Clauses of the sentence text[start:end], split at commas and colons.
 
     >>> t = "2月28日，安理会通过了第2512(2020)号决议，延长任务。"
     >>> [t[s:e] for s, e in clause_spans(t, 0, len(t))]
