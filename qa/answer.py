@@ -136,20 +136,18 @@ def extract_answers(
         unknown = 0.0 if CJK.search(question) else 1.0
     else:
         unknown = unknown_share(question_tokens, vocabulary)
-    context_tokens: dict[str, set[str]] = {}
-    context_text: dict[str, str] = {}
+    contexts_read: dict[str, tuple[str, set[str]]] = {}  # source -> its context, and that context's words
     answers = []
     for hit, position in zip(hits, positions):
         passage = hit.passage
-        if passage.source not in context_tokens:
+        if passage.source not in contexts_read:
             context = (contexts or {}).get(passage.source, passage.letter_title)
             if passage.date != dt.date.min:  # undated passages (SQuAD contexts) name no date
                 context = f"{context} {passage.date.year}年{passage.date.month}月{passage.date.day}日"
-            context_text[passage.source] = context
-            context_tokens[passage.source] = set(tokenizer.tokens(context))
-        known = context_tokens[passage.source]
+            contexts_read[passage.source] = (context, set(tokenizer.tokens(context)))
+        context, known = contexts_read[passage.source]
         content = [t for t in question_tokens if t not in known] or question_tokens
-        missing = missing_terms(question, tokenizer, f"{passage.text} {context_text[passage.source]}")
+        missing = missing_terms(question, tokenizer, f"{passage.text} {context}")
         prior = weights.passage * hit.score / top_score - weights.missing * missing - weights.unknown * unknown
         text = passage.text
         best: tuple[float, int, int] | None = None
