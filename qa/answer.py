@@ -199,6 +199,19 @@ def with_next_sentence(text: str, start: int, end: int, sentences: Sequence[tupl
     return start, following[1]
 
 
+NOVEL_MIN = 4  # a run of clauses adds at least this many characters to the question's (CMRC 0.760 -> 0.763)
+
+
+def new_characters(text: str, question: str) -> int:
+    """How many letters and digits of `text` the question does not use: a run
+    that only restates the question ("严长寿", "英文全称") answers nothing.
+
+    >>> new_characters("严长寿", "严长寿现今的职业有哪些？"), new_characters("公益平台文化基金会董事长", "严长寿现今的职业有哪些？")
+    (0, 11)
+    """
+    return sum(ch.isalnum() and ch not in question for ch in text)
+
+
 def shortest_answering_window(text: str, start: int, end: int, question_tokens: Sequence[str], kind: AnswerKind | None, tokenizer: ChineseTokenizer, question: str = "") -> tuple[int, int]:
     """Within a long sentence, the run of up to three clauses that best answers.
 
@@ -217,6 +230,8 @@ def shortest_answering_window(text: str, start: int, end: int, question_tokens: 
                 e = end  # a run that closes the sentence keeps its full stop
             if e - s > max_chars and j > i:
                 break
+            if new_characters(text[s:e], question) < NOVEL_MIN:
+                continue
             score = word_overlap(question_tokens, tokenizer.tokens(text[s:e])) + 0.5 * holds_kind(kind, text[s:e], question) - 0.002 * (e - s)
             if score > best[0]:
                 best = (score, s, e)

@@ -34,7 +34,8 @@ PERSON = re.compile(r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff·]{1,12}|[A-Z][a-z]+ 
 BODY = re.compile(r"[\u4e00-\u9fff]{2,12}(?:委员会|代表团|集团|组织|办事处|特派团|法院|联盟)|大会")
 # "谁" is often answered by a role: 政治协调员, 每个安理会成员, 特使.
 ROLE = re.compile(r"[\u4e00-\u9fff]{0,6}(?:协调员|专家|代表|主席|成员|秘书长|特使|大使|官员|主任|部长|总统|总理|首相|国王|女王|法官|院长)")
-PLACE = re.compile(r"在[\u4e00-\u9fff]{2,8}(?:举行|召开)|[\u4e00-\u9fff]{1,8}(?:市|州|岛|省|城|地区)")
+# "海拔700米的地区" is no place: a place names itself (福建省, 台湾岛), not a kind of area.
+PLACE = re.compile(r"在[\u4e00-\u9fff]{2,8}(?:举行|召开)|[\u4e00-\u9fff]{2,8}(?:市|州|岛|省|城)")
 REASON = re.compile(r"因为|由于|鉴于|因此|所以|为了|以便|以确保|旨在|否则|因而|从而|以免")
 NUMBERED_DOCUMENT = re.compile(r"第\d+号(?:说明|决议|文件|报告)")
 DOCUMENT_TITLE = re.compile(r"《[^》]{2,40}》")
