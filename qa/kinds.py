@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 from .symbols import ANY_SYMBOL
 
-_NUMERAL = r"[零〇一二两三四五六七八九十百千万]"
-# Dates, times and symbols are masked before counts are looked for: "2月11日" holds no count.
+_DIGITS = "零〇一二两三四五六七八九十百千万"
+_NUMERAL = f"[{_DIGITS}]"
 DATE = re.compile(rf"\d{{4}}年(?:\d{{1,2}}月)?(?:\d{{1,2}}日)?|\d{{1,2}}月\d{{1,2}}日|\d{{1,2}}月|\d{{1,2}}日|{_NUMERAL}{{1,3}}月(?:{_NUMERAL}{{1,3}}日)?|\d{{1,2}}(?:时|点)(?:\d{{1,2}}分)?")
 DAY = re.compile(rf"\d{{1,2}}月\d{{1,2}}日|{_NUMERAL}{{1,3}}月{_NUMERAL}{{1,3}}日|\d{{1,2}}日")
 YEAR = re.compile(r"\d{4}年|(?<![\d/])(?:19|20)\d{2}(?![\d/\u4e00-\u9fff])")
 # "一个", "一份" are mostly articles, "第三次" an ordinal and "每一位" a distributive, not counts.
-COUNT = re.compile(rf"(?<![第每\d.零〇一二两三四五六七八九十百千万])(?:\d+(?:\.\d+)?|(?!一[个份种])(?:{_NUMERAL}+)(?=[个次项份名支场票年天位条国人分秒周倍]))|数十|数百|数千|几十|多数|半数|大多数")
+COUNT = re.compile(rf"(?<![第每\d.{_DIGITS}])(?:\d+(?:\.\d+)?|(?!一[个份种])(?:{_NUMERAL}+)(?=[个次项份名支场票年天位条国人分秒周倍]))|数十|数百|数千|几十|多数|半数|大多数")
 NAME_TAGS = frozenset({"nr", "nrt", "nrfg"})
 PLACE_TAGS = frozenset({"ns", "nsf"})
 BODY_TAGS = frozenset({"nt"})
@@ -47,9 +47,11 @@ Tagger = Callable[[str], Iterable[tuple[str, str]]]
 class AnswerKind:
     """One kind of answer: how a question asks for it and what it looks like.
 
-    `looks` finds it in text; `tags` are jieba part-of-speech tags that name it.
-    A `required` kind must be present for a span to answer at all; a reason
-    may stand implicit in a sentence, so it is only a hint.
+    `looks` finds it in text, once what `masks` finds is blanked out (so
+    "2511(2020)" holds no year, and "2月11日" no count); `tags` are jieba
+    part-of-speech tags that name it. A `required` kind must be present for a
+    span to answer at all; a reason may stand implicit in a sentence, so it is
+    only a hint.
     """
 
     name: str
@@ -57,20 +59,16 @@ class AnswerKind:
     looks: tuple[re.Pattern[str], ...]
     tags: frozenset[str] = frozenset()
     required: bool = True
+    masks: tuple[re.Pattern[str], ...] = (ANY_SYMBOL,)
 
     def found_in(self, text: str, question: str = "", tagger: Tagger | None = None) -> bool:
         """Whether `text` holds an answer of this kind that the question does not already name."""
-        masked = text if self.name == "symbol" else _masked(text, count=self.name == "count")
+        masked = text
+        for pattern in self.masks:
+            masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
         if any(m.group(0) not in question for looks in self.looks for m in looks.finditer(masked)):
             return True
         return bool(self.tags) and tagger is not None and any(tag in self.tags and len(word) > 1 and word not in question for word, tag in tagger(text))
-
-
-def _masked(text: str, count: bool) -> str:
-    """Document symbols blanked out, so "2511(2020)" holds no year (and, for counts, dates too)."""
-    for pattern in (ANY_SYMBOL, DATE) if count else (ANY_SYMBOL,):
-        text = pattern.sub(lambda m: " " * len(m.group(0)), text)
-    return text
 
 
 # First match wins: "哪一年" is a year, not a count; "哪个国家" a country, not a place.
@@ -82,9 +80,10 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         "symbol",
         re.compile(r"哪份|哪项|哪一份|哪一项|哪个决议|哪项决议|文号|文件号|编号|which (?:document|resolution|note)|symbol", re.I),
         (ANY_SYMBOL, NUMBERED_DOCUMENT, DOCUMENT_TITLE),
+        masks=(),
     ),
     AnswerKind("ordinal", re.compile(r"第几"), (re.compile(rf"第(?:\d+|{_NUMERAL}+)"),)),
-    AnswerKind("count", re.compile(r"多少|几(?!内亚|乎)|how many|how much|number of", re.I), (COUNT,)),
+    AnswerKind("count", re.compile(r"多少|几(?!内亚|乎)|how many|how much|number of", re.I), (COUNT,), masks=(ANY_SYMBOL, DATE)),
     AnswerKind(
         "country",
         re.compile(r"哪[一两二三四五六几]?个国家|哪些(?:[\u4e00-\u9fff]{0,4})国家|哪国|哪一国|什么国家|which countr|what countr", re.I),
