@@ -73,20 +73,30 @@ def _weight(token: str) -> float:
     return 2.0 if len(token) > 1 else 1.0
 
 
-def missing_terms(question: str, tokenizer: ChineseTokenizer, known: str) -> int:
-    """How many of the question's dates, numbers and symbols the passage (`known`:
-    its text, document context and date) does not name. "2020年3月" is missing
-    from a passage about 2月 even where 2020 and 3 stand in it apart.
+@dataclass(frozen=True)
+class SpecificTerms:
+    """The dates, numbers and symbols a question names: a passage that answers
+    it names them too. Read once per question, checked against each passage."""
 
-    >>> missing_terms("2020年3月的第2509(2020)号决议", ChineseTokenizer(), "2020年2月 第2509(2020)号决议")
-    1
-    """
-    missing = 0
-    for date in DATE.finditer(question):
-        parts = re.findall(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日", date.group(0))
-        missing += any(part not in known for part in parts)
-    numbers = {t for t in tokenizer.tokens(DATE.sub(" ", question)) if any(ch.isdigit() for ch in t)}
-    return missing + len(numbers - set(tokenizer.tokens(known)))
+    dates: tuple[tuple[str, ...], ...]  # each date's parts: ("2020年", "3月")
+    numbers: frozenset[str]  # other tokens with digits: counts, symbols
+
+    @classmethod
+    def of(cls, question: str, tokenizer: ChineseTokenizer) -> "SpecificTerms":
+        dates = tuple(tuple(re.findall(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}月|\d{1,2}日", date.group(0))) for date in DATE.finditer(question))
+        numbers = frozenset(t for t in tokenizer.tokens(DATE.sub(" ", question)) if any(ch.isdigit() for ch in t))
+        return cls(dates, numbers)
+
+    def missing_from(self, text: str, tokens: Container[str]) -> int:
+        """How many of the terms a passage (`text`: its text, document context
+        and date; `tokens`: their words) does not name. "2020年3月" is missing
+        from a passage about 2月 even where 2020 and 3 stand in it apart.
+
+        >>> known = "2020年2月 第2509(2020)号决议"
+        >>> SpecificTerms.of("2020年3月的第2509(2020)号决议", ChineseTokenizer()).missing_from(known, ChineseTokenizer().tokens(known))
+        1
+        """
+        return sum(any(part not in text for part in parts) for parts in self.dates) + sum(t not in tokens for t in self.numbers)
 
 
 def unknown_share(question_tokens: Sequence[str], vocabulary: Container[str]) -> float:
@@ -136,6 +146,7 @@ def extract_answers(
         unknown = 0.0 if CJK.search(question) else 1.0
     else:
         unknown = unknown_share(question_tokens, vocabulary)
+    terms = SpecificTerms.of(question, tokenizer)
     contexts_read: dict[str, tuple[str, set[str]]] = {}  # source -> its context, and that context's words
     answers = []
     for hit, position in zip(hits, positions):
@@ -147,7 +158,7 @@ def extract_answers(
             contexts_read[passage.source] = (context, set(tokenizer.tokens(context)))
         context, known = contexts_read[passage.source]
         content = [t for t in question_tokens if t not in known] or question_tokens
-        missing = missing_terms(question, tokenizer, f"{passage.text} {context}")
+        missing = terms.missing_from(f"{passage.text} {context}", set(tokenizer.tokens(passage.text)) | known)
         prior = weights.passage * hit.score / top_score - weights.missing * missing - weights.unknown * unknown
         text = passage.text
         best: tuple[float, int, int] | None = None
