@@ -45,14 +45,17 @@ class AnswerWeights:
     wrong_kind: float = 1.0  # an answer without the kind asked for (no count for 多少, no name for 谁)
 
 
-def holds_kind(kind: AnswerKind | None, text: str, question: str = "", tagger: Tagger | None = None) -> bool:
-    """Whether `text` holds an answer of the kind asked that the question does not already name.
+def kind_support(kind: AnswerKind | None, text: str, question: str = "", tagger: Tagger | None = None) -> float:
+    """How far `text` holds an answer of the kind asked that the question does not
+    already name (1 the answer, less for a stand-in such as a role for 谁; 0 none).
 
-    >>> count = answer_kind("2月的会议有几次？")
-    >>> holds_kind(count, "举行了26次公开会议"), holds_kind(count, "2月11日的会议", "2月的会议有几次？")
-    (True, False)
+    >>> count, who = answer_kind("2月的会议有几次？"), answer_kind("这封信由谁签署？")
+    >>> kind_support(count, "举行了26次公开会议"), kind_support(count, "2月11日的会议", "2月的会议有几次？")
+    (1.0, 0.0)
+    >>> kind_support(who, "大使 费里特·霍查(签名)"), kind_support(who, "阿尔巴尼亚常驻联合国代表给安全理事会主席的信")
+    (1.0, 0.5)
     """
-    return kind is not None and kind.found_in(text, question, tagger)
+    return 0.0 if kind is None else kind.support(text, question, tagger)
 
 
 def word_overlap(question_tokens: Sequence[str], tokens: Sequence[str]) -> float:
@@ -168,7 +171,7 @@ def extract_answers(
             meaning = float(table.vectors[row] @ query)
             # An English question shares no words with Chinese text; let meaning speak alone.
             words = meaning if cross_lingual else word_overlap(content, tokenizer.tokens(sentence))
-            score = weights.meaning * meaning + weights.words * words + weights.kind * holds_kind(kind, sentence, question) + prior
+            score = weights.meaning * meaning + weights.words * words + weights.kind * kind_support(kind, sentence, question) + prior
             if best is None or score > best[0]:
                 best = (score, start, end)
         if best is None:
@@ -190,7 +193,7 @@ def confidence(question: str, top: Answer, tokenizer: ChineseTokenizer, weights:
     only uses it as a hint, because the tags miss some names (总督, 山崎和之).
     """
     kind = answer_kind(question)
-    lacks = kind is not None and kind.required and not holds_kind(kind, top.text, question, tokenizer.tagged)
+    lacks = kind is not None and kind.required and not kind_support(kind, top.text, question, tokenizer.tagged)
     return top.score - weights.wrong_kind * lacks
 
 
@@ -243,7 +246,7 @@ def shortest_answering_window(text: str, start: int, end: int, question_tokens: 
                 break
             if new_characters(text[s:e], question) < NOVEL_MIN:
                 continue
-            score = word_overlap(question_tokens, tokenizer.tokens(text[s:e])) + 0.5 * holds_kind(kind, text[s:e], question) - 0.002 * (e - s)
+            score = word_overlap(question_tokens, tokenizer.tokens(text[s:e])) + 0.5 * kind_support(kind, text[s:e], question) - 0.002 * (e - s)
             if score > best[0]:
                 best = (score, s, e)
     return best[1], best[2]

@@ -41,6 +41,9 @@ NUMBERED_DOCUMENT = re.compile(r"第\d+号(?:说明|决议|文件|报告)")
 DOCUMENT_TITLE = re.compile(r"《[^》]{2,40}》")
 
 Tagger = Callable[[str], Iterable[tuple[str, str]]]
+# A role or a body answers 谁 less well than a name: it ranks a sentence half as
+# high (evals/: the signature block, not the letter's title, answers "由谁签署").
+HINT_SUPPORT = 0.5
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,10 @@ class AnswerKind:
 
     `looks` finds it in text, once what `masks` finds is blanked out (so
     "2511(2020)" holds no year, and "2月11日" no count); `tags` are jieba
-    part-of-speech tags that name it. A `required` kind must be present for a
-    span to answer at all; a reason may stand implicit in a sentence, so it is
-    only a hint.
+    part-of-speech tags that name it; `hints` find what only stands in for it
+    (a role or a body for 谁: "常驻代表" says less than "费里特·霍查"). A
+    `required` kind must be present for a span to answer at all; a reason may
+    stand implicit in a sentence, so it is only a hint.
     """
 
     name: str
@@ -60,15 +64,27 @@ class AnswerKind:
     tags: frozenset[str] = frozenset()
     required: bool = True
     masks: tuple[re.Pattern[str], ...] = (ANY_SYMBOL,)
+    hints: tuple[re.Pattern[str], ...] = ()
 
-    def found_in(self, text: str, question: str = "", tagger: Tagger | None = None) -> bool:
-        """Whether `text` holds an answer of this kind that the question does not already name."""
+    def support(self, text: str, question: str = "", tagger: Tagger | None = None) -> float:
+        """How far `text` holds an answer of this kind that the question does not
+        already name: 1 for the answer itself, HINT_SUPPORT for a stand-in, else 0."""
         masked = text
         for pattern in self.masks:
             masked = pattern.sub(lambda m: " " * len(m.group(0)), masked)
-        if any(m.group(0) not in question for looks in self.looks for m in looks.finditer(masked)):
-            return True
-        return bool(self.tags) and tagger is not None and any(tag in self.tags and len(word) > 1 and word not in question for word, tag in tagger(text))
+
+        def new(patterns: tuple[re.Pattern[str], ...]) -> bool:
+            return any(m.group(0) not in question for pattern in patterns for m in pattern.finditer(masked))
+
+        if new(self.looks):
+            return 1.0
+        if self.tags and tagger is not None and any(tag in self.tags and len(word) > 1 and word not in question for word, tag in tagger(text)):
+            return 1.0
+        return HINT_SUPPORT if new(self.hints) else 0.0
+
+    def found_in(self, text: str, question: str = "", tagger: Tagger | None = None) -> bool:
+        """Whether `text` holds an answer of this kind (or a stand-in for one) that the question does not already name."""
+        return self.support(text, question, tagger) > 0
 
 
 # First match wins: "哪一年" is a year, not a count; "哪个国家" a country, not a place.
@@ -90,7 +106,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         (),
         PLACE_TAGS | BODY_TAGS,
     ),
-    AnswerKind("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I), (PERSON, BODY, ROLE), NAME_TAGS | PLACE_TAGS | BODY_TAGS),
+    AnswerKind("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I), (PERSON,), NAME_TAGS | PLACE_TAGS | BODY_TAGS, hints=(BODY, ROLE)),
     AnswerKind("place", re.compile(r"哪里|在哪|何地|什么地方|哪个城市|哪些地区|\bwhere\b", re.I), (PLACE,), PLACE_TAGS),
     AnswerKind("reason", re.compile(r"为什么|为何|原因|理由|出于什么|\bwhy\b", re.I), (REASON,), required=False),
 )

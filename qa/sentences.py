@@ -39,8 +39,16 @@ class SentenceTable:
             return cls(data["passage"], data["start"], data["end"], data["vectors"])
 
 
+def passage_sentences(passage: Passage) -> list[tuple[int, int]]:
+    """The sentences of a passage. A signature block is one: its lines (大使 /
+    name(签名) / 常驻代表) only say who signed when read together."""
+    if passage.kind == "signature":
+        return [(0, len(passage.text))] if passage.text else []
+    return sentence_spans(passage.text)
+
+
 def build_sentence_table(passages: Sequence[Passage], embedder: Embedder, *, progress: bool = False) -> SentenceTable:
-    rows = [(i, s, e) for i, p in enumerate(passages) for s, e in sentence_spans(p.text)]
+    rows = [(i, s, e) for i, p in enumerate(passages) for s, e in passage_sentences(p)]
     texts = [passages[i].text[s:e] for i, s, e in rows]
     vectors = embedder.encode_passages(texts, progress=progress)
     columns = np.array(rows, dtype=np.int32).reshape(-1, 3)

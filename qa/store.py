@@ -33,7 +33,7 @@ from .documents import Passage
 from .lexical import LexicalIndex
 from .sentences import SentenceTable
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 
 

@@ -21,7 +21,7 @@ import opencc
 
 from .symbols import canonical, symbol_spans
 
-SYNONYMS = {"安全理事会": "安理会", "联合国安理会": "安理会", "宪章": "联合国宪章"}
+SYNONYMS = {"安全理事会": "安理会", "联合国安理会": "安理会", "宪章": "联合国宪章", "签署": "签名", "署名": "签名"}
 _WORDLIKE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 
 

@@ -78,6 +78,21 @@ def test_answers_are_short_spans_not_whole_paragraphs(engine):
             assert len(answer.text) <= 80 and len(answer.text) < len(answer.passage.text) or len(answer.passage.text) <= 80
 
 
+@pytest.mark.parametrize(
+    ("question", "signers"),
+    [
+        ("比利时常驻联合国代表是谁？", ["菲利普·克里德尔卡"]),
+        ("谁签署了新西兰和瑞士的信？", ["帕斯卡尔·贝里斯韦尔", "克雷格·约翰·霍克"]),
+        ("Who signed the letter from Belgium?", ["菲利普·克里德尔卡"]),
+    ],
+)
+def test_who_signed_a_letter_is_answered_by_its_whole_signature_block(engine, question, signers):
+    response = engine.ask(question)
+    top = response.answers[0]
+    assert not response.abstained and top.passage.kind == "signature"
+    assert top.text == top.passage.text and all(name in top.text for name in signers)
+
+
 @pytest.mark.parametrize(("question", "message"), [("", "empty"), ("问" * 10_000, "10000 characters")])
 def test_bad_questions_are_clean_errors(capsys, question, message):
     assert main(["ask", question]) == 1

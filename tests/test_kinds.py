@@ -74,6 +74,14 @@ def test_names_are_found_by_their_part_of_speech():
     assert person.found_in("司长哈斯米克·艾吉安致欢迎词", "谁致欢迎词？", TOKENIZER.tagged)
 
 
+def test_a_name_answers_who_better_than_a_role_or_a_body():
+    question = "阿尔巴尼亚的信由谁签署？"
+    who = answer_kind(question)
+    name, role = who.support("常驻代表 大使 费里特·霍查(签名)", question), who.support("阿尔巴尼亚常驻联合国代表给安全理事会主席的信", question)
+    assert name == 1.0 and 0.0 < role < name
+    assert who.support("信已分发", question) == 0.0
+
+
 def test_dates_a_passage_lacks_are_missing_even_when_their_digits_stand_apart():
     known = "在2020年2月比利时担任主席期间，安理会举行了26次公开会议和3次磋商。"
     tokens = set(TOKENIZER.tokens(known))
