@@ -89,7 +89,7 @@ class AnswerKind:
 
 # First match wins: "哪一年" is a year, not a count; "哪个国家" a country, not a place.
 ANSWER_KINDS: tuple[AnswerKind, ...] = (
-    AnswerKind("day", re.compile(r"哪一?天|几号|几月几日|什么日子|日期|具体时间|what date|which day|on what day", re.I), (DAY,)),
+    AnswerKind("day", re.compile(r"哪一?天|几号|几月几日|什么日子|日期|具体时间|what date|which day|on what day|\bthe date\b", re.I), (DAY,)),
     AnswerKind("year", re.compile(r"哪一?年|何年|what year|which year", re.I), (YEAR,)),
     AnswerKind("date", re.compile(r"何时|什么时候|哪个月|几月|\bwhen\b|which month", re.I), (DATE, YEAR)),
     AnswerKind(

@@ -30,6 +30,7 @@ TOKENIZER = ChineseTokenizer()
         ("为什么要设立公开辩论会？", "reason"),
         ("Who briefed the Council?", "person"),
         ("How many meetings were held?", "count"),
+        ("What is the date of the letter from Belgium?", "day"),
     ],
 )
 def test_question_words_name_the_kind_of_answer(question, kind):
