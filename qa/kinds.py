@@ -82,10 +82,6 @@ class AnswerKind:
             return 1.0
         return HINT_SUPPORT if new(self.hints) else 0.0
 
-    def found_in(self, text: str, question: str = "", tagger: Tagger | None = None) -> bool:
-        """Whether `text` holds an answer of this kind (or a stand-in for one) that the question does not already name."""
-        return self.support(text, question, tagger) > 0
-
 
 # First match wins: "哪一年" is a year, not a count; "哪个国家" a country, not a place.
 ANSWER_KINDS: tuple[AnswerKind, ...] = (

@@ -63,16 +63,16 @@ def test_questions_without_a_kind(question):
     ],
 )
 def test_a_span_holds_the_kind_only_with_something_new(question, span, holds):
-    assert answer_kind(question).found_in(span, question, TOKENIZER.tagged) is holds
+    assert (answer_kind(question).support(span, question, TOKENIZER.tagged) > 0) is holds
 
 
 def test_names_are_found_by_their_part_of_speech():
     country = answer_kind("哪个国家担任了主席？")
-    assert country.found_in("我们赞赏日本作为非正式工作组前主席", "哪个国家担任了主席？", TOKENIZER.tagged)
-    assert not country.found_in("2月25日，安全理事会以13票赞成、2票弃权通过了决议", "哪个国家弃权？", TOKENIZER.tagged)
-    assert not country.found_in("比利时担任主席期间", "比利时是哪个国家？", TOKENIZER.tagged)
+    assert country.support("我们赞赏日本作为非正式工作组前主席", "哪个国家担任了主席？", TOKENIZER.tagged) > 0
+    assert country.support("2月25日，安全理事会以13票赞成、2票弃权通过了决议", "哪个国家弃权？", TOKENIZER.tagged) == 0
+    assert country.support("比利时担任主席期间", "比利时是哪个国家？", TOKENIZER.tagged) == 0
     person = answer_kind("谁致欢迎词？")
-    assert person.found_in("司长哈斯米克·艾吉安致欢迎词", "谁致欢迎词？", TOKENIZER.tagged)
+    assert person.support("司长哈斯米克·艾吉安致欢迎词", "谁致欢迎词？", TOKENIZER.tagged) == 1.0
 
 
 def test_a_name_answers_who_better_than_a_role_or_a_body():
