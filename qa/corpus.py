@@ -1,83 +1,114 @@
 """The corpus folder: reading letter files safely and parsing them all.
 
-Users drop `.txt` letters into `corpus/`. A file is decoded as UTF-8 (with or
-without BOM), UTF-16 (with BOM) or GB18030 (a superset of GBK); anything else,
-an empty file or a binary one is refused with a message naming the file, so a
-letter is never half-read.
+Users drop letters into `corpus/` as `.txt`/`.md`, `.pdf` or `.docx` files (`qa.readers`). A
+folder never fails as a whole: a file that cannot be read or parsed is skipped with a one-line
+reason naming it, and the rest load. Files are read only from inside the folder (a link to
+elsewhere is refused, a dangling one reported); an exact duplicate of another letter is skipped;
+a letter too short to be one is loaded with a warning.
 """
 
 from __future__ import annotations
 
-import codecs
 import hashlib
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .parse import LetterFormatError, ParsedLetter, parse_letter
+from .parse import LetterFormatError, ParsedLetter, parse_document
+from .readers import SUFFIXES, ReaderError, read_document
+from .readers.text import read_text
+
+log = logging.getLogger(__name__)
+
+# A letter's text after its title, in characters, below which it is reported as implausibly
+# short (a truncated or mistaken file): the shortest letters run to a few hundred characters.
+MIN_LETTER_CHARS = 200
 
 
 class CorpusError(ValueError):
     """A corpus file cannot be read as a letter; the message names the file."""
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """A file of the corpus folder that was not loaded, and why."""
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class CorpusLoad:
+    letters: tuple[ParsedLetter, ...]
+    skipped: tuple[Skipped, ...] = ()  # not loaded
+    warnings: tuple[Skipped, ...] = ()  # loaded, but suspicious
+
+
 def read_letter_text(path: Path) -> str:
-    """The text of one letter file, decoded strictly."""
+    """The text of one plain-text letter file, decoded strictly."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise CorpusError(f"{path}: cannot be read ({error.strerror or error})") from None
-    if not data.strip():
-        raise CorpusError(f"{path}: the file is empty")
-    text = _decode(data, path)
-    if any(ch in text for ch in "\x00\ufffd") or _control_share(text) > 0.01:
-        raise CorpusError(f"{path}: looks like a binary file, not a text letter")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _decode(data: bytes, path: Path) -> str:
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as error:
-                raise CorpusError(f"{path}: starts with a {encoding} byte-order mark but is not valid {encoding} ({error.reason})") from None
-    if b"\x00" in data:
-        raise CorpusError(f"{path}: looks like a binary file, not a text letter")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CorpusError(f"{path}: not valid UTF-8, UTF-16 or GBK/GB18030 text; save it as UTF-8")
-
-
-def _control_share(text: str) -> float:
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
-    return controls / max(len(text), 1)
+        return read_text(path)
+    except ReaderError as error:
+        raise CorpusError(str(error)) from None
 
 
 def load_letter(path: Path) -> ParsedLetter:
-    """Read and parse one letter file; errors name the file."""
-    text = read_letter_text(path)
+    """Read and parse one letter file of any format qa reads; errors name the file."""
     try:
-        return parse_letter(text, path.name)
-    except LetterFormatError as error:
+        return parse_document(read_document(path), path.name)
+    except (ReaderError, LetterFormatError) as error:
         raise CorpusError(str(error)) from None
 
 
 def letter_files(corpus_dir: Path) -> list[Path]:
-    """The `.txt` letters of a corpus folder, in file-name order."""
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"{corpus_dir}: corpus folder not found")
-    files = sorted(p for p in corpus_dir.iterdir() if p.suffix.lower() == ".txt" and p.is_file())
+    """The letter files of a corpus folder that may be read (inside it), in file-name order."""
+    files, _ = _scan(corpus_dir)
     if not files:
-        raise CorpusError(f"{corpus_dir}: no .txt letters in the corpus folder")
+        raise CorpusError(f"{corpus_dir}: no letters ({', '.join(sorted(SUFFIXES))}) in the corpus folder")
     return files
 
 
+def read_corpus(corpus_dir: Path) -> CorpusLoad:
+    """Every letter of the folder that loads, with the files skipped and the warnings."""
+    files, skipped = _scan(corpus_dir)
+    letters: list[ParsedLetter] = []
+    warnings: list[Skipped] = []
+    seen: dict[tuple, str] = {}
+    for path in files:
+        try:
+            parsed = load_letter(path)
+        except CorpusError as error:
+            skipped.append(Skipped(path.name, _reason(str(error), path)))
+            continue
+        content = tuple((p.part, p.label, p.section, p.kind, p.text) for p in parsed.passages)
+        if content in seen:
+            skipped.append(Skipped(path.name, f"an exact duplicate of {seen[content]}; skipped"))
+            continue
+        seen[content] = path.name
+        length = sum(len(p.text) for p in parsed.passages if p.label != "title")
+        if length < MIN_LETTER_CHARS:
+            warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
+        letters.append(parsed)
+    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings))
+
+
 def load_corpus(corpus_dir: Path) -> list[ParsedLetter]:
-    """Every letter of the folder, parsed; the first unreadable file stops it."""
-    return [load_letter(path) for path in letter_files(corpus_dir)]
+    """The letters of the folder that load; skipped files and warnings are logged.
+
+    Raises CorpusError only when no letter at all can be loaded."""
+    loaded = read_corpus(corpus_dir)
+    for item in loaded.skipped:
+        log.warning("skipped %s", item)
+    for item in loaded.warnings:
+        log.warning("%s", item)
+    if not loaded.letters:
+        reasons = "; ".join(str(item) for item in loaded.skipped)
+        raise CorpusError(f"{corpus_dir}: no letter could be loaded" + (f" ({reasons})" if reasons else ""))
+    return list(loaded.letters)
 
 
 def corpus_hash(paths: Iterable[Path]) -> str:
@@ -87,3 +118,39 @@ def corpus_hash(paths: Iterable[Path]) -> str:
         digest.update(path.name.encode("utf-8") + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
+    """Files of the folder that may be read, and those refused (links out, dangling links,
+    formats qa does not read)."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"{corpus_dir}: corpus folder not found")
+    root = corpus_dir.resolve()
+    files: list[Path] = []
+    refused: list[Skipped] = []
+    for path in sorted(corpus_dir.iterdir()):
+        if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+            continue
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.exists():
+                refused.append(Skipped(path.name, f"a link to {path.readlink()}, which does not exist"))
+                continue
+            if not target.is_relative_to(root):
+                refused.append(Skipped(path.name, f"a link to {target}, outside the corpus folder; refused"))
+                continue
+        if not path.is_file():
+            refused.append(Skipped(path.name, "not a regular file"))
+        elif path.suffix.lower() not in SUFFIXES:
+            refused.append(Skipped(path.name, f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"))
+        else:
+            files.append(path)
+    return files, refused
+
+
+def _reason(message: str, path: Path) -> str:
+    """An error message without the file's path in front (the caller names the file)."""
+    for prefix in (f"{path}: ", f"{path.name}: "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message

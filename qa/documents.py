@@ -34,6 +34,7 @@ class Letter:
     signatories: tuple[Signatory, ...] = ()
     annex_title: str | None = None
     header: tuple[tuple[str, str], ...] = ()  # document header, e.g. ("distribution", "General")
+    symbol: str | None = None  # the UN document symbol on its cover, e.g. "S/2020/186"
 
     @property
     def addressee_role(self) -> str:
@@ -60,6 +61,7 @@ class Passage:
     symbols: tuple[str, ...] = ()
     footnotes: tuple[str, ...] = ()  # ids of footnotes this passage cites
     cited_by: tuple[str, ...] = field(default=())  # for a footnote: ids of passages citing it
+    letter_symbol: str | None = None  # the letter's UN symbol, when its cover gives one
 
     @property
     def id(self) -> str:
@@ -72,7 +74,8 @@ class Passage:
 
     @property
     def citation(self) -> str:
-        return " · ".join((self.letter_title, PART_NAMES[self.part], self.paragraph))
+        """`S/2020/186 · 附件 · 第13段`; the letter's title stands for a letter without a symbol."""
+        return " · ".join((self.letter_symbol or self.letter_title, PART_NAMES[self.part], self.paragraph))
 
 
 def passage_id(source: str, part: str, label: str) -> str:

@@ -72,14 +72,14 @@ class Filters:
 
 
 def document_context(letter: Letter) -> str:
-    """Who wrote a letter, when, and what its annex is: words a question uses
-    ("比利时担任主席期间", "金斯敦务虚会") that a paragraph itself leaves out.
+    """The letter's symbol, who wrote it, when, and what its annex is: words a question uses
+    ("S/2020/186", "比利时担任主席期间", "金斯敦务虚会") that a paragraph itself leaves out.
 
     >>> import datetime as dt
     >>> document_context(Letter("x.txt", "…的信", dt.date(2020, 11, 9), ("比利时",), "安全理事会主席", annex_title="工作评估(2020年2月)"))
     '比利时 2020年11月 工作评估(2020年2月)'
     """
-    return " ".join(part for part in ("、".join(letter.senders), f"{letter.date.year}年{letter.date.month}月", letter.annex_title or "") if part)
+    return " ".join(part for part in (letter.symbol or "", "、".join(letter.senders), f"{letter.date.year}年{letter.date.month}月", letter.annex_title or "") if part)
 
 
 def index_text(passage: Passage, context: str) -> str:

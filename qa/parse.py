@@ -1,7 +1,9 @@
-"""Parse one letter (its text) into a `Letter` and its cited `Passage`s.
+"""Parse one letter into a `Letter` and its cited `Passage`s, whatever format it came in.
 
-The letters follow the UN's layout: an optional document header
-(`Distr.: General`, date, languages), the title line `YYYY年M月D日…给…的信`,
+A reader (`qa.readers`) gives the document's lines; `qa.layout` removes page furniture and
+joins wrapped lines into blocks; this module reads the letter's structure from those blocks.
+The letters follow the UN's layout: an optional cover block (`qa.cover`: symbol,
+`Distr.: General`, date, languages), the title line `YYYY年M月D日…给…的信`,
 the cover letter ending in a signature block, then `…的信的附件` with the
 annex title and the annex body. The annex numbers its paragraphs (`1.`),
 lettered items (`(a)`), headings (`一.`, `A.`), bullets (`- `) and footnotes
@@ -14,9 +16,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
+from .cover import header_fields
 from .documents import Letter, Passage, Signatory, passage_id
+from .layout import TITLE_START, label_form, letter_blocks
+from .readers.base import Document
+from .readers.text import text_document
 from .symbols import find_symbols
-from .textclean import clean, ends_sentence
+from .textclean import ends_sentence
 
 
 class LetterFormatError(ValueError):
@@ -51,13 +57,15 @@ HEADING_LEVELS = (
 )
 SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 FOOTNOTE_MARK = re.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")
-ENGLISH_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]+ \d{4}$")
+# A title wrapped over several lines is joined back from at most this many.
+TITLE_LINES = 4
 
 
 @dataclass(frozen=True)
 class ParsedLetter:
     letter: Letter
     passages: tuple[Passage, ...]
+    format: str = "txt"  # the file format it was read from: txt, pdf, docx
 
 
 @dataclass
@@ -71,9 +79,13 @@ class _Block:
 
 
 def parse_letter(text: str, source: str) -> ParsedLetter:
-    """Parse the text of one letter; `source` is its corpus file name."""
-    lines = [clean(line) for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    """Parse the text of one letter (any text layout); `source` is its corpus file name."""
+    return parse_document(text_document(text), source)
+
+
+def parse_document(document: Document, source: str) -> ParsedLetter:
+    """Parse a document as a reader gave it; `source` is its corpus file name."""
+    lines = _join_title(letter_blocks(document))
     title_at = next((i for i, line in enumerate(lines) if TITLE.match(line)), None)
     if title_at is None:
         raise LetterFormatError(f"{source}: no title line of the form 'YYYY年M月D日…给…的信' found")
@@ -85,6 +97,7 @@ def parse_letter(text: str, source: str) -> ParsedLetter:
     cover = lines[title_at + 1 : annex_at]
     body, signature = _split_signature(cover)
     annex_title = lines[annex_at + 1] if annex_at is not None and annex_at + 1 < len(lines) else None
+    header = header_fields(lines[:title_at])
 
     letter = Letter(
         source=source,
@@ -94,7 +107,8 @@ def parse_letter(text: str, source: str) -> ParsedLetter:
         addressee=match["addressee"],
         signatories=_signatories(signature),
         annex_title=annex_title,
-        header=tuple(_header_field(line) for line in lines[:title_at]),
+        header=header,
+        symbol=next((value for key, value in header if key == "symbol"), None),
     )
     builder = _PassageBuilder(letter)
     builder.add("letter", "title", "title", title, ())
@@ -104,7 +118,7 @@ def parse_letter(text: str, source: str) -> ParsedLetter:
     if annex_title is not None:
         builder.add("annex", "title", "title", annex_title, ())
         builder.add_body("annex", lines[annex_at + 2 :])
-    return ParsedLetter(letter, builder.finish())
+    return ParsedLetter(letter, builder.finish(), document.format)
 
 
 def split_senders(senders: str) -> tuple[str, ...]:
@@ -123,6 +137,18 @@ def split_senders(senders: str) -> tuple[str, ...]:
         else:
             names.append(piece)
     return tuple(name for name in names if name)
+
+
+def _join_title(lines: list[str]) -> list[str]:
+    """Blocks with a title broken over lines (`…给安` / `全理事会主席的信`) joined back."""
+    if any(TITLE.match(line) for line in lines):
+        return lines
+    for start, line in enumerate(lines):
+        if TITLE_START.match(line):
+            for end in range(start + 2, min(start + TITLE_LINES, len(lines)) + 1):
+                if TITLE.match("".join(lines[start:end])):
+                    return lines[:start] + ["".join(lines[start:end])] + lines[end:]
+    return lines
 
 
 def _date(match: re.Match[str], source: str) -> dt.date:
@@ -170,19 +196,8 @@ def _signatories(lines: list[str]) -> tuple[Signatory, ...]:
     return tuple(people)
 
 
-def _header_field(line: str) -> tuple[str, str]:
-    if line.startswith("Distr."):
-        return ("distribution", line.split(":", 1)[-1].strip())
-    if line.startswith("Original:"):
-        return ("original_language", line.split(":", 1)[1].strip())
-    if ENGLISH_DATE.match(line):
-        return ("date", dt.datetime.strptime(line, "%d %B %Y").date().isoformat())
-    if re.fullmatch(r"[A-Z][a-z]+", line):
-        return ("language", line)
-    return ("organ" if re.search(r"[\u4e00-\u9fff]", line) else "note", line)
-
-
 def _classify(line: str) -> _Block:
+    line = label_form(line)
     if m := FOOTNOTE.match(line):
         return _Block("footnote", m[2], number=m[1].translate(SUPERSCRIPT_DIGITS))
     if m := NUMBERED.match(line):
@@ -252,6 +267,7 @@ class _PassageBuilder:
                 kind=kind,
                 text=text,
                 symbols=find_symbols(text),
+                letter_symbol=self.letter.symbol,
             )
         )
 

@@ -33,7 +33,7 @@ from .documents import Passage
 from .lexical import LexicalIndex
 from .sentences import SentenceTable
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 MANIFEST = "manifest.json"
 
 

@@ -1,0 +1,194 @@
+"""From a reader's lines to the blocks of a letter, whatever the layout.
+
+Two steps, each in one place for every format:
+
+1. **Page furniture out**: running headers and footers (the letter's symbol repeated on every
+   page, job numbers `20-03456 (C)` with their processing dates, page numbers `2/8`, barcodes
+   `*2003456*`, `请回收`), and any line in a page's header or footer band that repeats across
+   pages. The cover block before the title is kept: it is the letter's identity (`qa.cover`).
+2. **Wrapped lines joined**: a PDF (or text copied out of one) breaks a paragraph every ~38
+   characters. A line goes on in the next one when it reaches the right margin, unless the next
+   line starts a block of its own: a vertical gap before it (where the layout shows gaps), a
+   paragraph number, a lettered item, a heading number, a bullet, a footnote mark, a signature,
+   or a first-line indent. A wrap inside a sentence joins with no space (Chinese has none); only
+   two Latin words get one back. Text with one line per paragraph is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+from .readers.base import Document, Line
+from .readers.text import display_width
+from .textclean import clean
+
+TITLE_START = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+UN_SYMBOL = re.compile(r"(?<![A-Za-z0-9/])[A-Z]{1,5}(?:/[A-Z]{1,6})*/\d{2,4}/\d+(?:/(?:Rev|Add|Corr)\.\d+)*(?![0-9/])")
+
+# Labels that start a block, in any of the forms letters use; `label_form` makes them ASCII.
+NUMBER_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*[.．、]\s*(?=\S)")
+LETTER_LABEL = re.compile(r"^((?:[-•]\s*)?)[(（]([a-zａ-ｚ])[)）]\s*")
+BLOCK_START = re.compile(
+    r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
+    r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
+    r"|[-•·]\s"  # bullet
+    r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
+    r"|[一二三四五六七八九十]+[.、．]"  # 一.
+    r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
+    r")"
+)
+SIGNED = re.compile(r"[(（]签名[)）]")
+
+_TOKENS = (
+    r"\d{2}-\d{5}(?:\s*\([A-Z]\))?",  # job number 20-03456 (C)
+    r"\d{6}",  # processing date 050320
+    r"\d{1,3}\s*/\s*\d{1,3}",  # page 2/8
+    r"\*\d{5,9}\*",  # barcode *2003456*
+    r"请回收",
+)
+_FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
+_PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
+# Right edges within this many ems of the widest lines count as reaching the margin
+# (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
+_MARGIN_TOLERANCE = 1.5
+
+
+def letter_blocks(document: Document) -> list[str]:
+    """The document as cleaned blocks (paragraphs, headings, lines of the cover and signature)."""
+    lines = strip_furniture(document.lines)
+    wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(lines)
+    if not wrapped:
+        groups = [[line] for line in lines]
+    else:
+        groups = _join_wrapped(_with_margins(lines, document.wrapped is None))
+    blocks = [clean(_join_text([line.text for line in group])) for group in groups]
+    return [block for block in blocks if block]
+
+
+def strip_furniture(lines: Sequence[Line]) -> list[Line]:
+    """The lines without page furniture. A line after a removed one, or on a new page, has an
+    unknown gap before it: the gap was the page's, not the paragraph's."""
+    title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), len(lines))
+    symbol = next((m[0] for line in lines[:title_at] for m in [UN_SYMBOL.search(line.text)] if m), None)
+    repeated = _repeated_in_bands(lines)
+    kept: list[Line] = []
+    dropped_since = False
+    for i, line in enumerate(lines):
+        text = line.text.strip()
+        furniture = (
+            _is_furniture_text(text)
+            or (i > title_at and text == symbol)
+            or (i > title_at and line.zone != "" and (_band_key(text) in repeated or UN_SYMBOL.fullmatch(text) is not None))
+        )
+        if furniture:
+            dropped_since = True
+            continue
+        new_page = bool(kept) and kept[-1].page != line.page
+        if (dropped_since or new_page) and kept:
+            line = replace(line, gap_before=None)
+        kept.append(line)
+        dropped_since = False
+    return kept
+
+
+def _is_furniture_text(text: str) -> bool:
+    if not _FURNITURE_LINE.fullmatch(text):
+        return False
+    page = _PAGE_NUMBER.fullmatch(text)
+    return page is None or 0 < int(page[1]) <= int(page[2])
+
+
+def _band_key(text: str) -> str:
+    return re.sub(r"\d", "0", text)
+
+
+def _repeated_in_bands(lines: Sequence[Line]) -> set[str]:
+    """Header and footer band texts (digits aside) printed on two pages or more."""
+    pages: dict[str, set[int]] = {}
+    for line in lines:
+        if line.zone:
+            pages.setdefault(_band_key(line.text.strip()), set()).add(line.page)
+    return {key for key, on in pages.items() if len(on) >= 2}
+
+
+def _right_edge(line: Line) -> float:
+    return (line.indent or 0.0) + display_width(line.text)
+
+
+def _looks_wrapped(lines: Sequence[Line]) -> bool:
+    """Whether plain text is hard-wrapped: most of its long lines end at the same right margin."""
+    edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
+    if len(edges) < 5:
+        return False
+    margin = Counter(round(edge) for edge in edges).most_common(1)[0][0]
+    return sum(abs(edge - margin) <= _MARGIN_TOLERANCE for edge in edges) >= 0.4 * len(edges)
+
+
+def _with_margins(lines: list[Line], estimate: bool) -> list[Line]:
+    """Lines with `full` set: from positions where the reader had them, else from text widths."""
+    if not estimate or all(line.full is not None for line in lines):
+        return lines
+    edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
+    margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
+    return [line if line.full is not None else replace(line, full=_right_edge(line) >= margin - _MARGIN_TOLERANCE) for line in lines]
+
+
+def _join_wrapped(lines: list[Line]) -> list[list[Line]]:
+    gaps_known = _gaps_separate_paragraphs(lines)
+    groups: list[list[Line]] = []
+    for line in lines:
+        if not groups or _starts_block(line, groups[-1], gaps_known):
+            groups.append([line])
+        else:
+            groups[-1].append(line)
+    return groups
+
+
+def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
+    """Whether this layout puts a gap (blank line, paragraph spacing) before each paragraph:
+    true when lines that certainly start a paragraph (after a short line) mostly have one."""
+    starts = [line for previous, line in zip(lines, lines[1:]) if not previous.full and line.gap_before is not None]
+    return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
+
+
+def _starts_block(line: Line, group: list[Line], gaps_known: bool) -> bool:
+    previous = group[-1]
+    text = line.text.strip()
+    if line.gap_before or not previous.full or SIGNED.search(previous.text):
+        return True
+    if gaps_known and line.gap_before is False:
+        return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
+    if BLOCK_START.match(text) or SIGNED.search(text):
+        return True
+    # A first-line indent starts a paragraph; a hanging indent (the text of `1.` or `(a)`
+    # continuing under itself) does not.
+    if line.indent is not None and previous.indent is not None and line.indent > previous.indent + 0.25:
+        return not (len(group) == 1 and BLOCK_START.match(previous.text.strip()))
+    return False
+
+
+def _join_text(pieces: list[str]) -> str:
+    """Wrapped lines into one paragraph: no space in Chinese, one between two Latin words."""
+    text = ""
+    for piece in (p.strip() for p in pieces):
+        if text and piece and text[-1].isascii() and text[-1].isalnum() and piece[0].isascii() and piece[0].isalnum():
+            text += " "
+        text += piece
+    return text
+
+
+def label_form(line: str) -> str:
+    """A paragraph or item label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as `(a) `.
+
+    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本")]
+    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本']
+    """
+    if m := NUMBER_LABEL.match(line):
+        return f"{int(m[1])}. {line[m.end():]}"
+    if m := LETTER_LABEL.match(line):
+        letter = chr(ord("a") + "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(m[2]) % 26)
+        return f"{m[1]}({letter}) {line[m.end():]}"
+    return line

@@ -1,0 +1,87 @@
+"""Plain-text letters (`.txt`, `.md`), in any layout: one line per paragraph, or hard-wrapped
+text copied out of a PDF (with its page breaks as form feeds and its page furniture).
+
+A file is decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030 (a superset of
+GBK); anything else, an empty file or a binary one is refused with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from .base import Document, Line, ReaderError
+
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+
+
+class TextReader:
+    format = "txt"
+    suffixes = (".txt", ".md")
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix.lower() in self.suffixes
+
+    def read(self, path: Path) -> Document:
+        return text_document(read_text(path), markdown=path.suffix.lower() == ".md")
+
+
+def text_document(text: str, markdown: bool = False) -> Document:
+    """Lines of a text; pages split at form feeds; a blank line is a gap before the next line."""
+    lines: list[Line] = []
+    for page_number, page in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\f"), start=1):
+        gap: bool | None = None  # what lies between pages is not known
+        for raw in page.split("\n"):
+            if not raw.strip():
+                if lines and lines[-1].page == page_number:
+                    gap = True
+                continue
+            body = raw.lstrip()
+            if markdown:
+                body = _MARKDOWN_HEADING.sub("", body)
+            indent = display_width(raw[: len(raw) - len(body)])
+            lines.append(Line(body.rstrip(), page_number, indent, gap if lines else None))
+            gap = False
+    return Document(TextReader.format, tuple(lines))
+
+
+def display_width(text: str) -> float:
+    """Width in ems: a CJK or full-width character is one em, an ASCII one half an em."""
+    return sum(0.5 if ord(ch) < 0x2000 else 1.0 for ch in text)
+
+
+def read_text(path: Path) -> str:
+    """The text of a file, decoded strictly, with line ends as `\\n`."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ReaderError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if not data.strip():
+        raise ReaderError(f"{path}: the file is empty")
+    text = _decode(data, path)
+    if any(ch in text for ch in "\x00\ufffd") or _control_share(text) > 0.01:
+        raise ReaderError(f"{path}: looks like a binary file, not a text letter")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(data: bytes, path: Path) -> str:
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise ReaderError(f"{path}: starts with a {encoding} byte-order mark but is not valid {encoding} ({error.reason})") from None
+    if b"\x00" in data:
+        raise ReaderError(f"{path}: looks like a binary file, not a text letter")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReaderError(f"{path}: not valid UTF-8, UTF-16 or GBK/GB18030 text; save it as UTF-8")
+
+
+def _control_share(text: str) -> float:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return controls / max(len(text), 1)
