@@ -31,10 +31,11 @@ UN_SYMBOL = re.compile(r"(?<![A-Za-z0-9/])[A-Z]{1,5}(?:/[A-Z]{1,6})*/\d{2,4}/\d+
 # Labels that start a block, in any of the forms letters use; `label_form` makes them ASCII.
 NUMBER_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*[.．、]\s*(?=\S)")
 LETTER_LABEL = re.compile(r"^((?:[-•]\s*)?)[(（]([a-zａ-ｚ])[)）]\s*")
+BULLET_LABEL = re.compile(r"^[•▪●◦]\s*(?=[^\s(（])")
 BLOCK_START = re.compile(
     r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
     r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
-    r"|[-•·]\s"  # bullet
+    r"|-\s|[•·▪●◦]"  # bullet
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
     r"|[一二三四五六七八九十]+[.、．]"  # 一.
     r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
@@ -50,6 +51,7 @@ _TOKENS = (
     r"请回收",
 )
 _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
+_LATIN_WORD = re.compile(r"[!-~]+")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
 # Right edges within this many ems of the widest lines count as reaching the margin
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
@@ -59,18 +61,23 @@ _MARGIN_TOLERANCE = 1.5
 def letter_blocks(document: Document) -> list[str]:
     """The document as cleaned blocks (paragraphs, headings, lines of the cover and signature)."""
     lines = strip_furniture(document.lines)
-    wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(lines)
+    # The cover block before the title is a column of fields, never a wrapped paragraph.
+    title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), 0)
+    cover, body = lines[:title_at], lines[title_at:]
+    wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(body)
+    groups = [[line] for line in cover]
     if not wrapped:
-        groups = [[line] for line in lines]
+        groups += [[line] for line in body]
     else:
-        groups = _join_wrapped(_with_margins(lines, document.wrapped is None))
+        groups += _join_wrapped(_with_margins(body, document.wrapped is None))
     blocks = [clean(_join_text([line.text for line in group])) for group in groups]
     return [block for block in blocks if block]
 
 
 def strip_furniture(lines: Sequence[Line]) -> list[Line]:
-    """The lines without page furniture. A line after a removed one, or on a new page, has an
-    unknown gap before it: the gap was the page's, not the paragraph's."""
+    """The lines without page furniture. A line on a new page, or after a removed line that
+    stood among the body lines (text copied from a PDF), has an unknown gap before it: the gap
+    was the page's, not the paragraph's."""
     title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), len(lines))
     symbol = next((m[0] for line in lines[:title_at] for m in [UN_SYMBOL.search(line.text)] if m), None)
     repeated = _repeated_in_bands(lines)
@@ -84,7 +91,7 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
             or (i > title_at and line.zone != "" and (_band_key(text) in repeated or UN_SYMBOL.fullmatch(text) is not None))
         )
         if furniture:
-            dropped_since = True
+            dropped_since = dropped_since or not line.zone
             continue
         new_page = bool(kept) and kept[-1].page != line.page
         if (dropped_since or new_page) and kept:
@@ -133,7 +140,15 @@ def _with_margins(lines: list[Line], estimate: bool) -> list[Line]:
         return lines
     edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
-    return [line if line.full is not None else replace(line, full=_right_edge(line) >= margin - _MARGIN_TOLERANCE) for line in lines]
+
+    def full(line: Line, following: Line | None) -> bool:
+        # Text has lost the justification that stretched a line to the margin when the next
+        # Latin word did not fit on it; that word's width says the line was full.
+        word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
+        reach = _right_edge(line) + (0.5 + display_width(word[0]) if word else 0)
+        return reach >= margin - _MARGIN_TOLERANCE
+
+    return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])]
 
 
 def _join_wrapped(lines: list[Line]) -> list[list[Line]]:
@@ -183,11 +198,13 @@ def _join_text(pieces: list[str]) -> str:
 def label_form(line: str) -> str:
     """A paragraph or item label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as `(a) `.
 
-    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本")]
-    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本']
+    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本", "•文本")]
+    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本', '• 文本']
     """
     if m := NUMBER_LABEL.match(line):
         return f"{int(m[1])}. {line[m.end():]}"
+    if m := BULLET_LABEL.match(line):
+        return f"• {line[m.end():]}"
     if m := LETTER_LABEL.match(line):
         letter = chr(ord("a") + "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(m[2]) % 26)
         return f"{m[1]}({letter}) {line[m.end():]}"

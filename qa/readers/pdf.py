@@ -9,6 +9,7 @@ is refused: there is no OCR.
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +64,15 @@ def _page_lines(page, number: int) -> list[Line]:
     ems = [r.em for r in body if r.em]
     em = statistics.median(ems) if ems else statistics.median(r.right - r.left for r in body) / 20
     left = min(r.left for r in body)
-    right = max(r.right for r in body)
-    pitches = [a.bottom - b.bottom for a, b in zip(body, body[1:]) if 0 < a.bottom - b.bottom < 3 * em]
-    pitch = min(pitches) if pitches else em * 1.5
+    # The right margin is where most lines end (justified); a closing mark kept on a full line
+    # (kinsoku) may stick out beyond it, so the widest line does not say where the margin is.
+    ends = sorted(r.right for r in body if r.right - left > (max(r.right for r in body) - left) / 2)
+    right = ends[len(ends) // 2]
+    # The line pitch: the smallest distance between baselines that recurs (a paragraph's lines);
+    # more than that before a line is paragraph spacing.
+    pitches = Counter(round((a.bottom - b.bottom) * 2) / 2 for a, b in zip(body, body[1:]) if 0.8 * em < a.bottom - b.bottom < 3 * em)
+    recurring = [p for p, n in pitches.items() if n >= 2] or list(pitches)
+    pitch = min(recurring) if recurring else em * 1.5
     lines = []
     previous: _Row | None = None
     for row in rows:
@@ -90,7 +97,7 @@ def _zone(row: _Row, height: float) -> str:
 def _rows(textpage) -> list[_Row]:
     """The page's lines as PDFium splits its text, each with its box (loose glyph boxes, so a
     full-width bracket's side bearing does not shift the indent)."""
-    text = textpage.get_text_range()
+    text = _with_superscripts(textpage, textpage.get_text_range())
     rows: list[_Row] = []
     start = 0
     for end in [i for i, ch in enumerate(text) if ch == "\n"] + [len(text)]:
@@ -109,4 +116,36 @@ def _rows(textpage) -> list[_Row]:
                 )
             )
         start = end + 1
-    return rows
+    return _merge_same_line(rows)
+
+
+def _merge_same_line(rows: list[_Row]) -> list[_Row]:
+    """Pieces PDFium split off a line (a raised footnote mark, a label drawn apart from its
+    text) joined back to it: they follow on its right at about the same height."""
+    merged: list[_Row] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        size = max(row.em, last.em if last else 0) or 10.0
+        if last is not None and row.left >= last.right - 0.2 * size and abs(row.bottom - last.bottom) < 0.6 * size:
+            gap = " " if row.left - last.right > 0.3 * size else ""
+            merged[-1] = _Row(last.text + gap + row.text, last.left, row.right, min(last.bottom, row.bottom), last.em or row.em)
+        else:
+            merged.append(row)
+    return merged
+
+
+def _with_superscripts(textpage, text: str) -> str:
+    """Footnote marks printed as small raised digits, written as superscript digits (`¹`), as
+    the text of a letter writes them; PDFium gives them as plain digits."""
+    import pypdfium2.raw as pdfium_c
+
+    sizes = [pdfium_c.FPDFText_GetFontSize(textpage.raw, i) for i in range(len(text))]
+    body = statistics.median([size for size, ch in zip(sizes, text) if "\u4e00" <= ch <= "\u9fff"] or [0])
+    if not body:
+        return text
+    return "".join(
+        _SUPERSCRIPT[ch] if ch in _SUPERSCRIPT and size < 0.8 * body else ch for ch, size in zip(text, sizes)
+    )
+
+
+_SUPERSCRIPT = dict(zip("1234567890", "¹²³⁴⁵⁶⁷⁸⁹⁰"))

@@ -1,0 +1,460 @@
+"""The shipped letters re-laid out in the forms users have them in, words unchanged.
+
+Generated on the fly from `corpus/*.txt` (nothing binary is committed, nothing downloaded):
+
+- `write_pdf`: a real multi-page PDF laid out like an ODS document: the cover block (`联 合 国`,
+  `安全理事会`, the symbol, `Distr.: General`, the distribution date, `Chinese`,
+  `Original: English`), a running header with the symbol on later pages (alternating sides), a
+  footer with the job number and page `x/y`, the barcode and `请回收` on page 1, justified lines
+  wrapped at the page width (kinsoku applied), numbered paragraphs with a hanging indent, items
+  indented further, first-line indents, paragraph spacing, footnote marks as small raised
+  digits; in the CID font STSong-Light.
+- `layout_text` / `plain_text`: what `pdftotext -layout` and pypdf give for that PDF: the same
+  wrapped lines and furniture, with indentation, blank lines and form feeds, or with none.
+- `write_docx`: a Word file whose paragraph, item, heading and bullet numbers are Word automatic
+  numbering (`w:numPr` on the paragraph or inherited from its style; `numbering.xml` with start
+  values, formats, level restarts and `startOverride` restarts), the cover in a table, the
+  running header and footer in the section's header and footer parts.
+- `numbering_text`: one line per paragraph with `１．`, `1、` or `（a）` numbering, CRLF line ends,
+  or no blank lines.
+
+Each letter gets an invented symbol (`S/2020/186`-like), distribution date and job number, put on
+its cover; `identity(path)` gives them to the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.textclean import clean
+
+TITLE = re.compile(r"^\d{4}年\d{1,2}月\d{1,2}日.+给.+的信$")
+NUMBERED = re.compile(r"^(\d{1,3})\.\s*(.+)$")
+ITEM = re.compile(r"^(?:-\s*)?\(([a-z])\)\s*(.+)$")
+BULLET = re.compile(r"^-\s+(.+)$")
+FOOTNOTE = re.compile(r"^([¹²³⁴⁵⁶⁷⁸⁹⁰]+)\s*(.+)$")
+HEADING = re.compile(r"^([一二三四五六七八九十]+|[A-Z])\.\s*(.+)$")
+CLOSING = re.compile(r"荷。$")
+NO_LINE_START = "，。、；：？！）》”’」』)"
+
+WIDTH = 38.0  # ems of body text per line
+FONT = "STSong-Light"
+SIZE = 11.0  # points
+PITCH = 17.0  # points from baseline to baseline
+PARAGRAPH_SPACE = 9.0  # extra points before a paragraph
+PAGE_W, PAGE_H = 595.0, 842.0
+LEFT = (PAGE_W - WIDTH * SIZE) / 2
+TOP, BOTTOM = PAGE_H - 100.0, 100.0  # body band; headers above, footers below
+
+
+@dataclass(frozen=True)
+class Identity:
+    symbol: str
+    distributed: dt.date
+    job: str  # e.g. "20-03456"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    kind: str  # title | heading | numbered | item | bullet | footnote | para | sign
+    label: str  # "13.", "(a)", "一.", "•", "¹", or ""
+    text: str
+    number: str = ""  # 13, a, 一: the value Word numbering must produce
+
+
+@dataclass(frozen=True)
+class Row:
+    """One printed line of the body: indent of its label and text, in ems."""
+
+    label: str
+    label_indent: float
+    text: str
+    indent: float
+    gap: bool  # paragraph spacing before it
+    last: bool  # last line of its paragraph (not justified)
+
+
+def identity(path: Path) -> Identity:
+    """The invented cover data of a shipped letter (deterministic per file)."""
+    title = next(clean(line) for line in path.read_text(encoding="utf-8").splitlines() if TITLE.match(clean(line)))
+    year, month, day = (int(n) for n in re.findall(r"\d+", title)[:3])
+    seed = int(path.stem.split("_")[1][:8], 16)
+    distributed = dt.date(year, month, day) + dt.timedelta(days=3 + seed % 20)
+    return Identity(f"S/{year}/{100 + seed % 900}", distributed, f"{year % 100:02d}-{10000 + seed % 90000:05d}")
+
+
+def paragraphs(path: Path) -> list[Paragraph]:
+    """The letter's paragraphs from its `.txt` (a paragraph per non-empty line), without the
+    cover lines the `.txt` may have: the forms print their own cover."""
+    lines = [clean(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line]
+    start = next(i for i, line in enumerate(lines) if TITLE.match(line))
+    title = lines[start]
+    annex = next((i for i, line in enumerate(lines) if line.startswith(title + "的附件")), len(lines))
+    closing = max((i for i in range(start, annex) if CLOSING.search(lines[i]) or "分发给荷" in lines[i]), default=annex)
+    out: list[Paragraph] = []
+    for i, line in enumerate(lines[start:], start=start):
+        if i == start or i == annex or i == annex + 1:
+            out.append(Paragraph("title", "", line))
+        elif closing < i < annex:
+            out.append(Paragraph("sign", "", line))
+        elif m := NUMBERED.match(line):
+            out.append(Paragraph("numbered", f"{m[1]}.", m[2], m[1]))
+        elif m := ITEM.match(line):
+            out.append(Paragraph("item", f"({m[1]})", m[2], m[1]))
+        elif m := BULLET.match(line):
+            out.append(Paragraph("bullet", "•", m[1]))
+        elif m := FOOTNOTE.match(line):
+            out.append(Paragraph("footnote", m[1], m[2]))
+        elif m := HEADING.match(line):
+            out.append(Paragraph("heading", f"{m[1]}.", m[2], m[1]))
+        else:
+            out.append(Paragraph("para", "", line))
+    return out
+
+
+# ---------------------------------------------------------------- wrapping and pages
+
+
+def text_width(text: str) -> float:
+    """Ems in a monospaced rendering: CJK one em, ASCII half an em."""
+    return sum(0.5 if ord(ch) < 0x2000 else 1.0 for ch in text)
+
+
+def pdf_width(text: str) -> float:
+    from reportlab.pdfbase import pdfmetrics
+
+    return pdfmetrics.stringWidth(text, FONT, SIZE) / SIZE
+
+
+def wrap(text: str, first: float, rest: float, measure) -> list[str]:
+    """Lines of at most WIDTH ems: Latin words are kept whole, a closing mark never starts a
+    line (it stays on the line before, kinsoku)."""
+    tokens = re.findall(r"[!-~]+|\s+|.", text)
+    lines: list[str] = []
+    current = ""
+    for token in tokens:
+        room = WIDTH - (first if not lines else rest)
+        if token.isspace():
+            if current:
+                current += " "
+            continue
+        if current and measure(current.rstrip() + token) > room and token[0] not in NO_LINE_START:
+            lines.append(current.rstrip())
+            current = token
+        else:
+            current += token
+    lines.append(current.rstrip())
+    return [line for line in lines if line]
+
+
+INDENTS = {  # kind -> (label indent, first text indent, continuation indent), in ems
+    "title": (0, 0, 0),
+    "heading": (0, 0, 0),
+    "numbered": (0, 2, 2),
+    "item": (2, 4, 4),
+    "bullet": (2, 3, 3),
+    "footnote": (0, 1, 1),
+    "para": (0, 2, 0),
+    "sign": (0, 20, 20),
+}
+
+
+def rows(paragraphs_: list[Paragraph], measure) -> list[Row]:
+    out: list[Row] = []
+    for number, paragraph in enumerate(paragraphs_):
+        label_indent, first, rest = INDENTS[paragraph.kind]
+        text = paragraph.text
+        label = paragraph.label
+        if paragraph.kind == "heading":
+            text, label = f"{paragraph.label} {paragraph.text}", ""
+        wrapped = wrap(text, first, rest, measure)
+        gap = number > 0 and not (paragraph.kind == "sign" and paragraphs_[number - 1].kind == "sign")
+        for i, line in enumerate(wrapped):
+            out.append(Row(label if i == 0 else "", label_indent, line, first if i == 0 else rest, gap and i == 0, i == len(wrapped) - 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int
+    rows: tuple[tuple[float, Row], ...]  # (baseline y, row)
+
+
+def paginate(all_rows: list[Row], cover_rows: int) -> list[Page]:
+    pages: list[list[tuple[float, Row]]] = [[]]
+    y = TOP - cover_rows * PITCH
+    for row in all_rows:
+        step = PITCH + (PARAGRAPH_SPACE if row.gap and pages[-1] else 0)
+        if y - step < BOTTOM:
+            pages.append([])
+            y = TOP
+            step = PITCH
+        y -= step
+        pages[-1].append((y, row))
+    return [Page(n, tuple(page)) for n, page in enumerate(pages, start=1)]
+
+
+def furniture(who: Identity, page: int, pages: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(header, footer) rows of a page as (left, right) texts."""
+    job = who.job
+    if page == 1:
+        dates = f"{who.distributed:%d%m%y}    {who.distributed + dt.timedelta(days=1):%d%m%y}"
+        return [], [(f"{job} (C)    {dates}", "请回收"), (f"*{job.replace('-', '')}*", "")]
+    header = [(who.symbol, "")] if page % 2 == 0 else [("", who.symbol)]
+    footer = [(f"{page}/{pages}", job)] if page % 2 == 0 else [(job, f"{page}/{pages}")]
+    return header, footer
+
+
+def cover(who: Identity) -> list[tuple[str, str]]:
+    return [
+        ("联 合 国", who.symbol),
+        ("安全理事会", "Distr.: General"),
+        ("", f"{who.distributed.day} {who.distributed:%B %Y}"),
+        ("", "Chinese"),
+        ("", "Original: English"),
+    ]
+
+
+COVER_ROWS = 7  # the cover block and the space under it, in body lines
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def write_pdf(source: Path, target: Path) -> Path:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+    who = identity(source)
+    pages = paginate(rows(paragraphs(source), pdf_width), COVER_ROWS)
+    pdf = canvas.Canvas(str(target), pagesize=(PAGE_W, PAGE_H))
+    right = LEFT + WIDTH * SIZE
+    for page in pages:
+        pdf.setFont(FONT, SIZE)
+        header, footer = furniture(who, page.number, len(pages))
+        band = [(PAGE_H - 50 - i * PITCH, pair) for i, pair in enumerate(cover(who) if page.number == 1 else header)]
+        band += [(60 - i * PITCH, pair) for i, pair in enumerate(footer)]
+        for y, (left_text, right_text) in band:
+            if left_text:
+                pdf.drawString(LEFT, y, left_text)
+            if right_text:
+                pdf.drawRightString(right, y, right_text)
+        for y, row in page.rows:
+            if row.label:
+                _draw(pdf, LEFT + row.label_indent * SIZE, y, row.label, 0.0)
+            x = LEFT + row.indent * SIZE
+            spare = right - x - pdf_width(row.text) * SIZE
+            justify = spare / (len(row.text) - 1) if not row.last and len(row.text) > 1 else 0.0
+            _draw(pdf, x, y, row.text, justify)
+        pdf.showPage()
+    pdf.save()
+    return target
+
+
+def _draw(pdf, x: float, y: float, text: str, char_space: float) -> None:
+    """One line; footnote marks as ODS prints them: small digits raised above the line."""
+    line = pdf.beginText(x, y)
+    line.setCharSpace(char_space)
+    for piece in re.findall(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[^¹²³⁴⁵⁶⁷⁸⁹⁰]+", text):
+        if piece[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰":
+            line.setFont(FONT, SIZE * 0.6)
+            line.setRise(SIZE * 0.4)
+            line.textOut(piece.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")))
+            line.setRise(0)
+        else:
+            line.setFont(FONT, SIZE)
+            line.textOut(piece)
+    pdf.drawText(line)
+
+
+# ---------------------------------------------------------------- text copied out of the PDF
+
+
+def layout_text(source: Path) -> str:
+    """Like `pdftotext -layout`: indentation kept, blank lines for spacing, a form feed per page."""
+    who = identity(source)
+    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
+    out = []
+    for page in pages:
+        header, footer = furniture(who, page.number, len(pages))
+        lines = [_spread(a, b) for a, b in (cover(who) if page.number == 1 else header)] + [""]
+        for _, row in page.rows:
+            if row.gap and len(lines) > 1:
+                lines.append("")
+            label = "  " * int(row.label_indent * 1) + row.label if row.label else ""
+            lines.append(label.ljust(int(row.indent * 2)) + row.text)
+        lines += [""] + [_spread(a, b) for a, b in footer]
+        out.append("\n".join(lines) + "\n")
+    return "\f".join(out)
+
+
+def plain_text(source: Path) -> str:
+    """Like pypdf's text: the same lines in content order, no indentation, no blank lines."""
+    who = identity(source)
+    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
+    lines = []
+    for page in pages:
+        header, footer = furniture(who, page.number, len(pages))
+        lines += [" ".join(t for t in pair if t) for pair in (cover(who) if page.number == 1 else header)]
+        lines += [f"{row.label} {row.text}" if row.label else row.text for _, row in page.rows]
+        lines += [" ".join(t for t in pair if t) for pair in footer]
+    return "\n".join(lines) + "\n"
+
+
+def _spread(left: str, right: str) -> str:
+    return (left.ljust(70) + right).rstrip() if right else left
+
+
+# ---------------------------------------------------------------- one line per paragraph
+
+
+def numbering_text(source: Path, form: str) -> str:
+    """The `.txt` with `１．`/`（a）` (fullwidth), `1、` (comma), CRLF (crlf) or no blank lines (compact)."""
+    text = source.read_text(encoding="utf-8")
+    if form == "fullwidth":
+        wide = str.maketrans("0123456789", "０１２３４５６７８９")
+        text = re.sub(r"(?m)^(\d{1,3})\.\s*", lambda m: m[1].translate(wide) + "．", text)
+        text = re.sub(r"(?m)^(\s*(?:-\s*)?)\(([a-z])\)\s*", r"\1（\2）", text)
+    elif form == "comma":
+        text = re.sub(r"(?m)^(\d{1,3})\.\s*", r"\1、", text)
+    elif form == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif form == "compact":
+        text = "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
+    else:
+        raise ValueError(form)
+    return text
+
+
+# ---------------------------------------------------------------- Word
+
+
+def write_docx(source: Path, target: Path) -> Path:
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    who = identity(source)
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = who.symbol
+    section.footer.paragraphs[0].text = f"{who.job} (C)"
+    numbering = document.part.numbering_part.element
+    numbering.append(parse_xml(_abstract(90, [("decimal", "%1.", 1), ("lowerLetter", "(%2)", 1)])))
+    numbering.append(parse_xml(_abstract(91, [("chineseCounting", "%1.", 1), ("upperLetter", "%2.", 1)])))
+    numbering.append(parse_xml(_abstract(92, [("bullet", "•", 1)])))
+    for num_id, abstract in ((91, 91), (92, 92)):
+        numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract}"/></w:num>'))
+    styles = document.styles.element
+    for level in (0, 1):  # headings take their numbers from their style
+        styles.append(
+            parse_xml(
+                f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="UNHeading{level + 1}"><w:name w:val="UN Heading {level + 1}"/>'
+                f'<w:basedOn w:val="Normal"/><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="91"/></w:numPr></w:pPr></w:style>'
+            )
+        )
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "联 合 国", who.symbol
+    table.cell(1, 0).text = "安全理事会"
+    table.cell(1, 1).text = f"Distr.: General\n{who.distributed.day} {who.distributed:%B %Y}\nChinese\nOriginal: English"
+
+    next_num = 100
+    current_num: int | None = None
+    expected = {"numbered": 1, "item": 1}
+    headings = [0, 0]
+
+    def numbered(paragraph, num_id: int, level: int) -> None:
+        p_pr = paragraph._p.get_or_add_pPr()
+        p_pr.append(parse_xml(f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+
+    def new_num(start: int) -> int:
+        nonlocal next_num
+        next_num += 1
+        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/></w:lvlOverride>'
+        numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{next_num}"><w:abstractNumId w:val="90"/>{override}</w:num>'))
+        return next_num
+
+    for paragraph in paragraphs(source):
+        if paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
+            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+        elif paragraph.kind == "numbered":  # a list starts, or restarts at another value
+            current_num = new_num(int(paragraph.number))
+            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+        elif paragraph.kind == "item" and current_num is not None and ord(paragraph.number) - 96 == expected["item"]:
+            numbered(document.add_paragraph(paragraph.text), current_num, 1)
+        elif paragraph.kind == "heading" and _heading_matches(paragraph.number, headings):
+            level = 0 if paragraph.number[0] in "一二三四五六七八九十" else 1
+            document.add_paragraph(paragraph.text, style=document.styles[f"UN Heading {level + 1}"])
+            headings[level] += 1
+            if level == 0:
+                headings[1] = 0
+            if current_num is not None and level == 0:
+                current_num = new_num(expected["numbered"])  # numbering continues across a restart
+        elif paragraph.kind == "bullet":
+            numbered(document.add_paragraph(paragraph.text), 92, 0)
+        else:
+            text = paragraph.text if paragraph.kind in ("para", "title", "sign") else f"{paragraph.label} {paragraph.text}"
+            document.add_paragraph(text)
+        if paragraph.kind == "numbered":
+            expected = {"numbered": int(paragraph.number) + 1, "item": 1}
+        elif paragraph.kind == "item":
+            expected["item"] = ord(paragraph.number) - 95
+    document.save(str(target))
+    return target
+
+
+def _heading_matches(number: str, counters: list[int]) -> bool:
+    chinese = "一二三四五六七八九十"
+    if number[0] in chinese:
+        return len(number) == 1 and chinese.index(number) == counters[0]
+    return ord(number) - ord("A") == counters[1] and counters[0] > 0
+
+
+def _abstract(abstract_id: int, levels: list[tuple[str, str, int]]) -> str:
+    from docx.oxml.ns import nsdecls
+
+    body = "".join(
+        f'<w:lvl w:ilvl="{i}"><w:start w:val="{start}"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/></w:lvl>' for i, (fmt, text, start) in enumerate(levels)
+    )
+    return f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">{body}</w:abstractNum>'
+
+
+# ---------------------------------------------------------------- all forms
+
+
+def normalise_space(text: str) -> str:
+    """Whitespace as a comparison ignores it: none next to a Chinese character (where a wrap
+    drops it and `qa.textclean` removes it anyway), one between two Latin words.
+
+    >>> normalise_space("根据 S/2017/507 号说明 Je  Klere 基金会")
+    '根据S/2017/507号说明Je Klere基金会'
+    """
+    text = " ".join(text.split())
+    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
+
+FORMS = ("pdf", "docx", "layout.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact")
+
+
+def write_form(source: Path, form: str, folder: Path) -> Path:
+    """The letter `source` written in `form` into `folder` (created), under its own stem."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = source.stem
+    if form == "pdf":
+        return write_pdf(source, folder / f"{stem}.pdf")
+    if form == "docx":
+        return write_docx(source, folder / f"{stem}.docx")
+    target = folder / f"{stem}.txt"
+    if form == "layout.txt":
+        target.write_text(layout_text(source), encoding="utf-8")
+    elif form == "plain.txt":
+        target.write_text(plain_text(source), encoding="utf-8")
+    else:
+        target.write_bytes(numbering_text(source, form).encode("utf-8"))
+    return target
