@@ -1,7 +1,7 @@
 """The `qa` command line: a thin layer over the library.
 
     qa corpus                         list the letters (date, senders, passages)
-    qa show 000 13                    print one passage with its citation
+    qa show 000 13                    print one passage with its citation (no label: all)
     qa index                          build index/ (other commands build it on first use)
     qa search "执笔方制度"             ranked passages with their scores
     qa ask "安理会通过了几项决议？"      quoted answers with citations (--json: one line each)
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .config import Settings
-from .corpus import CorpusError, load_corpus
+from .corpus import CorpusError, load_corpus, read_corpus
 from .documents import Passage
 from .embedder import EmbedderError
 from .evaluate import EvalSetError
@@ -59,10 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     corpus.add_argument("--json", action="store_true", help="one JSON object per letter")
     corpus.set_defaults(handler=_corpus)
 
-    show = commands.add_parser("show", formatter_class=raw, help="print one passage with its citation", description="Print one passage with its citation.\n\nexamples: qa show 000 13 ; qa show 000_bcf0f639adb97a43.txt annex/p2")
+    show = commands.add_parser("show", formatter_class=raw, help="print a letter's passages, or one, with citations", description="Print one passage with its citation, or every passage of a letter in document order.\n\nexamples: qa show 000 13 ; qa show 000_bcf0f639adb97a43.txt annex/p2 ; qa show 000 --json")
     show.add_argument("source", help="letter file name, its stem or its number prefix (000)")
-    show.add_argument("label", help="paragraph label: 13, 6(a), p2, fn1, title; PART/LABEL when ambiguous (letter/p2)")
-    show.add_argument("--json", action="store_true", help="print the passage as JSON")
+    show.add_argument("label", nargs="?", help="paragraph label: 13, 6(a), p2, fn1, title; PART/LABEL when ambiguous (letter/p2); none: every passage")
+    show.add_argument("--json", action="store_true", help="JSON, one object per passage per line")
     show.set_defaults(handler=_show)
 
     index = commands.add_parser("index", formatter_class=raw, help="build the search index", description="Build index/ from the corpus (replacing it atomically).\n\nexample: qa index")
@@ -265,6 +265,7 @@ def answer_record(answer: Answer) -> dict[str, object]:
         "score": answer.score,
         "source": p.source,
         "letter": p.letter_title,
+        "letter_symbol": p.letter_symbol,
         "date": p.date.isoformat(),
         "paragraph": p.label,
         "passage_id": p.id,
@@ -293,8 +294,14 @@ def format_response(response: Response) -> str:
 
 
 def _corpus(args: argparse.Namespace) -> int:
-    letters = load_corpus(_settings(args).corpus_dir)
-    for parsed in letters:
+    loaded = read_corpus(_settings(args).corpus_dir)
+    for item in loaded.skipped:
+        print(f"qa: skipped {item}", file=sys.stderr)
+    for item in loaded.warnings:
+        print(f"qa: warning: {item}", file=sys.stderr)
+    if not loaded.letters:
+        raise UsageError(f"{_settings(args).corpus_dir}: no letter could be loaded")
+    for parsed in loaded.letters:
         letter = parsed.letter
         row = {
             "source": letter.source,
@@ -303,11 +310,13 @@ def _corpus(args: argparse.Namespace) -> int:
             "addressee": letter.addressee,
             "passages": len(parsed.passages),
             "title": letter.title,
+            "symbol": letter.symbol,
+            "format": parsed.format,
         }
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
-            print(f"{row['date']}  {'、'.join(letter.senders)} → {letter.addressee}  {row['passages']:>3} passages  {letter.source}")
+            print(f"{row['date']}  {letter.symbol or '-':<12} {'、'.join(letter.senders)} → {letter.addressee}  {row['passages']:>3} passages  {letter.source}")
     return 0
 
 
@@ -318,17 +327,22 @@ def _show(args: argparse.Namespace) -> int:
         raise UsageError(f"no letter matches {args.source!r}; see 'qa corpus'")
     if len(matches) > 1:
         raise UsageError(f"{args.source!r} matches several letters: {', '.join(p.letter.source for p in matches)}")
-    part, _, label = args.label.rpartition("/")
-    found = [p for p in matches[0].passages if p.label == label and part in ("", p.part)]
-    if not found:
-        labels = " ".join(f"{p.part}/{p.label}" for p in matches[0].passages)
-        raise UsageError(f"{matches[0].letter.source} has no paragraph {args.label!r}; labels: {labels}")
-    if len(found) > 1:
-        raise UsageError(f"{args.label!r} is in several parts; say which: {', '.join(f'{p.part}/{p.label}' for p in found)}")
-    passage = found[0]
-    if args.json:
-        print(json.dumps(passage_record(passage), ensure_ascii=False))
+    if args.label is None:
+        found = list(matches[0].passages)
     else:
+        part, _, label = args.label.rpartition("/")
+        found = [p for p in matches[0].passages if p.label == label and part in ("", p.part)]
+        if not found:
+            labels = " ".join(f"{p.part}/{p.label}" for p in matches[0].passages)
+            raise UsageError(f"{matches[0].letter.source} has no paragraph {args.label!r}; labels: {labels}")
+        if len(found) > 1:
+            raise UsageError(f"{args.label!r} is in several parts; say which: {', '.join(f'{p.part}/{p.label}' for p in found)}")
+    for number, passage in enumerate(found):
+        if args.json:
+            print(json.dumps(passage_record(passage), ensure_ascii=False))
+            continue
+        if number:
+            print()
         print(passage.citation)
         if passage.section:
             print(" > ".join(passage.section))
@@ -341,12 +355,15 @@ def passage_record(passage: Passage) -> dict[str, object]:
     """A passage as plain JSON-ready data."""
     return {
         "passage_id": passage.id,
+        "id": passage.id,
         "source": passage.source,
+        "letter_symbol": passage.letter_symbol,
         "letter": passage.letter_title,
         "date": passage.date.isoformat(),
         "part": passage.part,
         "section": list(passage.section),
         "paragraph": passage.label,
+        "label": passage.label,
         "kind": passage.kind,
         "citation": passage.citation,
         "text": passage.text,

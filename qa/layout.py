@@ -23,9 +23,10 @@ from dataclasses import replace
 
 from .readers.base import Document, Line
 from .readers.text import display_width
-from .textclean import clean
+from .textclean import clean, ends_sentence
 
 TITLE_START = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
+TITLE_LINE = re.compile(TITLE_START.pattern + r".*给.+的信(?:的附件)?$")
 UN_SYMBOL = re.compile(r"(?<![A-Za-z0-9/])[A-Z]{1,5}(?:/[A-Z]{1,6})*/\d{2,4}/\d+(?:/(?:Rev|Add|Corr)\.\d+)*(?![0-9/])")
 
 # Labels that start a block, in any of the forms letters use; `label_form` makes them ASCII.
@@ -56,6 +57,7 @@ _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
 # Right edges within this many ems of the widest lines count as reaching the margin
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
 _MARGIN_TOLERANCE = 1.5
+_LOST_INDENT = 6.0  # ems: the deepest indent of a body line (an item's text)
 
 
 def letter_blocks(document: Document) -> list[str]:
@@ -141,12 +143,19 @@ def _with_margins(lines: list[Line], estimate: bool) -> list[Line]:
     edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
 
+    # Text without indentation (pypdf's) has lost the indents that made some lines shorter
+    # (a first line, the lines of an item): a line short of the margin by less than an indent
+    # is taken as full unless it ends a sentence.
+    flat = all(not line.indent for line in lines)
+
     def full(line: Line, following: Line | None) -> bool:
         # Text has lost the justification that stretched a line to the margin when the next
         # Latin word did not fit on it; that word's width says the line was full.
         word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
         reach = _right_edge(line) + (0.5 + display_width(word[0]) if word else 0)
-        return reach >= margin - _MARGIN_TOLERANCE
+        if reach >= margin - _MARGIN_TOLERANCE:
+            return True
+        return flat and reach >= margin - _LOST_INDENT and not ends_sentence(line.text)
 
     return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])]
 
@@ -174,6 +183,8 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool) -> bool:
     text = line.text.strip()
     if line.gap_before or not previous.full or SIGNED.search(previous.text):
         return True
+    if TITLE_LINE.match(_join_text([member.text for member in group])):
+        return True  # a title ends with 的信 (or 的附件), full line or not
     if gaps_known and line.gap_before is False:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
     if BLOCK_START.match(text) or SIGNED.search(text):

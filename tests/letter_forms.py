@@ -316,7 +316,8 @@ def _spread(left: str, right: str) -> str:
 
 
 def numbering_text(source: Path, form: str) -> str:
-    """The `.txt` with `１．`/`（a）` (fullwidth), `1、` (comma), CRLF (crlf) or no blank lines (compact)."""
+    """The `.txt` with `１．`/`（a）` (fullwidth), `1、` (comma), CRLF (crlf), no blank lines
+    (compact), or Markdown headings (markdown, for a `.md` file)."""
     text = source.read_text(encoding="utf-8")
     if form == "fullwidth":
         wide = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -328,6 +329,8 @@ def numbering_text(source: Path, form: str) -> str:
         text = text.replace("\n", "\r\n")
     elif form == "compact":
         text = "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
+    elif form == "markdown":
+        text = re.sub(r"(?m)^([一二三四五六七八九十]+|[A-Z])\.\s", lambda m: f"{'#' * (2 if m[1] in '一二三四五六七八九十' else 3)} {m[0]}", text)
     else:
         raise ValueError(form)
     return text
@@ -439,7 +442,7 @@ def normalise_space(text: str) -> str:
     text = " ".join(text.split())
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
 
-FORMS = ("pdf", "docx", "layout.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact")
+FORMS = ("pdf", "docx", "layout.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -450,7 +453,7 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         return write_pdf(source, folder / f"{stem}.pdf")
     if form == "docx":
         return write_docx(source, folder / f"{stem}.docx")
-    target = folder / f"{stem}.txt"
+    target = folder / f"{stem}.{'md' if form == 'markdown' else 'txt'}"
     if form == "layout.txt":
         target.write_text(layout_text(source), encoding="utf-8")
     elif form == "plain.txt":

@@ -1,0 +1,107 @@
+"""The five letters in every form users have them in parse to the same cited passages.
+
+The forms are generated from the shipped `.txt` letters by `tests/letter_forms.py`: a real
+multi-page PDF laid out like an ODS document, a Word file with automatic numbering, the text
+`pdftotext -layout` gives for that PDF, and one-line-per-paragraph text with other numbering,
+CRLF line ends, no blank lines, Markdown headings.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa.corpus import load_letter
+from qa.readers import ReaderError, read_document
+
+from .conftest import CORPUS
+from .letter_forms import identity, normalise_space, write_form
+
+LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
+# plain.txt (pypdf's text: no indentation, no blank lines) is measured by scripts/bench_forms.py,
+# not asserted: without indents or spacing a paragraph's end is not always knowable.
+FORMS = ("pdf", "docx", "layout.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+COVERED = ("pdf", "docx", "layout.txt")  # the forms that carry a cover block
+FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
+
+
+@pytest.fixture(scope="module")
+def forms(tmp_path_factory):
+    """Every letter in every form, parsed: {(form, source): ParsedLetter}."""
+    folder = tmp_path_factory.mktemp("forms")
+    return {(form, name): load_letter(write_form(CORPUS / name, form, folder / form)) for form in FORMS for name in LETTERS}
+
+
+def passage_rows(parsed):
+    return [(p.id.split("/", 1)[1], p.part, p.label, p.section, normalise_space(p.text)) for p in parsed.passages]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_every_letter_gives_the_same_passages_in_every_form(forms, letters, form):
+    for name in LETTERS:
+        parsed = forms[(form, name)]
+        assert passage_rows(parsed) == passage_rows(letters[name]), f"{name} as {form}"
+        assert [p.id.split("/", 1)[0] for p in parsed.passages] == [name.rsplit(".", 1)[0]] * len(parsed.passages)
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_letter_metadata_is_the_same_in_every_form(forms, letters, form):
+    for name in LETTERS:
+        got, expected = forms[(form, name)].letter, letters[name].letter
+        assert (got.title, got.date, got.senders, got.addressee, got.signatories, got.annex_title) == (
+            expected.title,
+            expected.date,
+            expected.senders,
+            expected.addressee,
+            expected.signatories,
+            expected.annex_title,
+        ), f"{name} as {form}"
+
+
+@pytest.mark.parametrize("form", COVERED)
+def test_no_page_furniture_in_any_passage(forms, form):
+    for name in LETTERS:
+        who = identity(CORPUS / name)
+        for passage in forms[(form, name)].passages:
+            where = " ".join((*passage.section, passage.text))
+            assert not FURNITURE.search(where), (name, form, passage.id, FURNITURE.search(where))
+            assert who.symbol not in where, (name, form, passage.id)
+
+
+@pytest.mark.parametrize("form", COVERED)
+def test_the_cover_gives_symbol_distribution_date_and_original_language(forms, form):
+    for name in LETTERS:
+        who = identity(CORPUS / name)
+        parsed = forms[(form, name)]
+        header = dict(parsed.letter.header)
+        assert parsed.letter.symbol == who.symbol, (name, form)
+        assert header["date"] == who.distributed.isoformat() and header["original_language"] == "English", (name, form)
+        assert all(p.letter_symbol == who.symbol for p in parsed.passages)
+
+
+def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
+    passage = next(p for p in forms[("pdf", "000_bcf0f639adb97a43.txt")].passages if p.label == "13")
+    assert passage.citation == f"{identity(CORPUS / '000_bcf0f639adb97a43.txt').symbol} · 附件 · 第13段"
+
+
+def test_formats_are_recorded(forms):
+    assert {forms[(form, LETTERS[0])].format for form in FORMS} == {"pdf", "docx", "txt"}
+
+
+def test_a_pdf_without_a_text_layer_is_refused_as_such(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    scan = canvas.Canvas(str(tmp_path / "scan.pdf"))
+    scan.rect(100, 100, 300, 500, fill=1)  # an image of a page, no text
+    scan.showPage()
+    scan.save()
+    with pytest.raises(ReaderError, match="no text layer.*OCR"):
+        read_document(tmp_path / "scan.pdf")
+
+
+@pytest.mark.parametrize(("name", "content"), [("broken.pdf", b"%PDF-1.7\nnot really"), ("broken.docx", b"PK\x03\x04 not a zip")])
+def test_damaged_pdf_and_word_files_are_refused_with_their_name(tmp_path, name, content):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ReaderError, match=re.escape(name)):
+        read_document(tmp_path / name)
