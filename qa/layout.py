@@ -71,7 +71,7 @@ def letter_blocks(document: Document) -> list[str]:
     if not wrapped:
         groups += [[line] for line in body]
     else:
-        groups += _join_wrapped(_with_margins(body, document.wrapped is None))
+        groups += _join_wrapped(*_with_margins(body, document.wrapped is None))
     blocks = [clean(_join_text([line.text for line in group])) for group in groups]
     return [block for block in blocks if block]
 
@@ -136,35 +136,31 @@ def _looks_wrapped(lines: Sequence[Line]) -> bool:
     return sum(abs(edge - margin) <= _MARGIN_TOLERANCE for edge in edges) >= 0.4 * len(edges)
 
 
-def _with_margins(lines: list[Line], estimate: bool) -> list[Line]:
-    """Lines with `full` set: from positions where the reader had them, else from text widths."""
+def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float | None]:
+    """Lines with `full` set: from positions where the reader had them, else from text widths
+    against the right margin (returned; None where the reader gave positions)."""
     if not estimate or all(line.full is not None for line in lines):
-        return lines
+        return lines, None
     edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
-
-    # Text without indentation (pypdf's) has lost the indents that made some lines shorter
-    # (a first line, the lines of an item): a line short of the margin by less than an indent
-    # is taken as full unless it ends a sentence.
-    flat = all(not line.indent for line in lines)
 
     def full(line: Line, following: Line | None) -> bool:
         # Text has lost the justification that stretched a line to the margin when the next
         # Latin word did not fit on it; that word's width says the line was full.
         word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
-        reach = _right_edge(line) + (0.5 + display_width(word[0]) if word else 0)
-        if reach >= margin - _MARGIN_TOLERANCE:
-            return True
-        return flat and reach >= margin - _LOST_INDENT and not ends_sentence(line.text)
+        return _right_edge(line) + (0.5 + display_width(word[0]) if word else 0) >= margin - _MARGIN_TOLERANCE
 
-    return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])]
+    return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])], margin
 
 
-def _join_wrapped(lines: list[Line]) -> list[list[Line]]:
+def _join_wrapped(lines: list[Line], margin: float | None) -> list[list[Line]]:
     gaps_known = _gaps_separate_paragraphs(lines)
+    # Text without indentation or spacing (pypdf's) has lost the indents that made some lines
+    # shorter (a first line, an item's lines): such a line may go on though short of the margin.
+    flat = margin is not None and not gaps_known and all(not line.indent for line in lines)
     groups: list[list[Line]] = []
     for line in lines:
-        if not groups or _starts_block(line, groups[-1], gaps_known):
+        if not groups or _starts_block(line, groups[-1], gaps_known, margin if flat else None):
             groups.append([line])
         else:
             groups[-1].append(line)
@@ -178,10 +174,14 @@ def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
     return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
 
 
-def _starts_block(line: Line, group: list[Line], gaps_known: bool) -> bool:
+def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat_margin: float | None) -> bool:
     previous = group[-1]
     text = line.text.strip()
-    if line.gap_before or not previous.full or SIGNED.search(previous.text):
+    short_of_margin = not previous.full
+    if short_of_margin and flat_margin is not None:
+        # An indent lost with the layout, not a paragraph's end, unless a sentence ends there.
+        short_of_margin = _right_edge(previous) < flat_margin - _LOST_INDENT or ends_sentence(previous.text)
+    if line.gap_before or short_of_margin or SIGNED.search(previous.text):
         return True
     if TITLE_LINE.match(_join_text([member.text for member in group])):
         return True  # a title ends with 的信 (or 的附件), full line or not
@@ -189,6 +189,11 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool) -> bool:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
     if BLOCK_START.match(text) or SIGNED.search(text):
         return True
+    if flat_margin is not None and _right_edge(line) < flat_margin - _LOST_INDENT and not ends_sentence(text):
+        if ends_sentence(previous.text) or not previous.full:
+            # Without indents or spacing, a short unpunctuated line is a heading when the line
+            # before ended a sentence or fell short of the margin (a title, another heading).
+            return True
     # A first-line indent starts a paragraph; a hanging indent (the text of `1.` or `(a)`
     # continuing under itself) does not.
     if line.indent is not None and previous.indent is not None and line.indent > previous.indent + 0.25:
