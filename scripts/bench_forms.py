@@ -3,7 +3,8 @@ other numbering), parsed back: passages reproduced / total per letter and form, 
 libraries' speed on these letters.
 
     python scripts/bench_forms.py            # the table of passages reproduced
-    python scripts/bench_forms.py --pdf      # also pages/s of pypdfium2 (chosen) and pypdf
+    python scripts/bench_forms.py --pdf      # also pages/s and fidelity of pypdfium2 (chosen), pypdf
+                                             # (and pdfplumber when importable)
 
 The forms come from `tests/letter_forms.py`; nothing is downloaded.
 """
@@ -62,46 +63,66 @@ def main() -> int:
 
 
 def time_pdf_libraries(pdfs: list[Path], rounds: int = 5) -> None:
-    """Pages per second of each library's text extraction, interleaved to share the noise."""
+    """Pages per second of each library's text extraction (interleaved rounds, so they share
+    the machine's noise), and fidelity: passages reproduced when its text is parsed."""
     import pypdf
     import pypdfium2 as pdfium
 
+    from qa.parse import parse_document
     from qa.readers.pdf import PdfReader
+    from qa.readers.text import text_document
 
-    def pdfium_text(path: Path) -> int:
+    def pdfium_text(path: Path) -> list[str]:
         pdf = pdfium.PdfDocument(str(path))
-        pages = len(pdf)
-        for page in pdf:
-            page.get_textpage().get_text_range()
+        pages = [page.get_textpage().get_text_range() for page in pdf]
         pdf.close()
         return pages
 
-    def pdfium_reader(path: Path) -> int:
-        return max(line.page for line in PdfReader().read(path).lines)
+    def pypdf_text(path: Path) -> list[str]:
+        return [page.extract_text() for page in pypdf.PdfReader(str(path)).pages]
 
-    def pypdf_text(path: Path) -> int:
-        reader = pypdf.PdfReader(str(path))
-        for page in reader.pages:
-            page.extract_text()
-        return len(reader.pages)
+    def pypdf_layout(path: Path) -> list[str]:
+        return [page.extract_text(extraction_mode="layout") for page in pypdf.PdfReader(str(path)).pages]
 
-    def pypdf_positions(path: Path) -> int:
-        reader = pypdf.PdfReader(str(path))
-        for page in reader.pages:
-            page.extract_text(visitor_text=lambda text, cm, tm, font, size: None)
-        return len(reader.pages)
+    candidates = {
+        "pypdfium2 + char boxes (qa)": None,
+        "pypdfium2 text": pdfium_text,
+        "pypdf text": pypdf_text,
+        "pypdf layout mode": pypdf_layout,
+    }
+    try:  # not a dependency: measured when importable (pip install --target DIR pdfplumber; PYTHONPATH=DIR)
+        import pdfplumber
 
-    candidates = {"pypdfium2 text": pdfium_text, "pypdfium2 + boxes (qa reader)": pdfium_reader, "pypdf text": pypdf_text, "pypdf + visitor": pypdf_positions}
+        def plumber_text(path: Path, layout: bool = False) -> list[str]:
+            with pdfplumber.open(str(path)) as pdf:
+                return [page.extract_text(layout=layout) for page in pdf.pages]
+
+        candidates["pdfplumber text"] = plumber_text
+        candidates["pdfplumber layout"] = lambda path: plumber_text(path, layout=True)
+    except ImportError:
+        pass
     seconds = dict.fromkeys(candidates, 0.0)
-    pages = dict.fromkeys(candidates, 0)
+    documents: dict[str, list] = {}
+    pages = sum(len(pdfium.PdfDocument(str(path))) for path in pdfs)
     for _ in range(rounds):
-        for name, run in candidates.items():
+        for name, extract in candidates.items():
             began = time.perf_counter()
-            pages[name] += sum(run(path) for path in pdfs)
+            if extract is None:
+                documents[name] = [PdfReader().read(path) for path in pdfs]
+            else:
+                documents[name] = [text_document("\f".join(extract(path))) for path in pdfs]
             seconds[name] += time.perf_counter() - began
-    print(f"\nPDF text extraction on the {len(pdfs)} generated letters ({pages['pypdf text'] // rounds} pages), {rounds} interleaved rounds:")
+    print(f"\nPDF text on the {len(pdfs)} generated letters ({pages} pages), {rounds} interleaved rounds; passages reproduced when parsed:")
+    expected = [load_letter(ROOT / "corpus" / f"{path.stem}.txt") for path in pdfs]
     for name in candidates:
-        print(f"  {name:32} {pages[name] / seconds[name]:8.1f} pages/s")
+        hit = total = 0
+        for path, document, want in zip(pdfs, documents[name], expected):
+            try:
+                hit += reproduced(want, parse_document(document, path.name))
+            except Exception:
+                pass
+            total += len(want.passages)
+        print(f"  {name:30} {pages * rounds / seconds[name]:8.1f} pages/s   {hit}/{total} passages")
 
 
 if __name__ == "__main__":
