@@ -265,7 +265,6 @@ def answer_record(answer: Answer) -> dict[str, object]:
         "score": answer.score,
         "source": p.source,
         "letter": p.letter_title,
-        "letter_symbol": p.letter_symbol,
         "date": p.date.isoformat(),
         "paragraph": p.label,
         "passage_id": p.id,

@@ -105,3 +105,12 @@ def test_damaged_pdf_and_word_files_are_refused_with_their_name(tmp_path, name, 
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ReaderError, match=re.escape(name)):
         read_document(tmp_path / name)
+
+
+def test_the_symbol_is_searchable_with_every_passage_of_its_letter(forms):
+    from qa.engine import document_context, index_text
+    from qa.tokens import ChineseTokenizer
+
+    parsed = forms[("docx", "000_bcf0f639adb97a43.txt")]
+    indexed = index_text(parsed.passages[5], document_context(parsed.letter))
+    assert parsed.letter.symbol in ChineseTokenizer().tokens(indexed)
