@@ -82,6 +82,9 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
     was the page's, not the paragraph's."""
     title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), len(lines))
     symbol = next((m[0] for line in lines[:title_at] for m in [UN_SYMBOL.search(line.text)] if m), None)
+    # A symbol alone on a line, again and again: the running header of a letter without a cover.
+    alone = Counter(text for line in lines if UN_SYMBOL.fullmatch(text := line.text.strip()))
+    running = {text for text, count in alone.items() if count >= 2} | ({symbol} if symbol else set())
     repeated = _repeated_in_bands(lines)
     kept: list[Line] = []
     dropped_since = False
@@ -89,7 +92,7 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
         text = line.text.strip()
         furniture = (
             _is_furniture_text(text)
-            or (i > title_at and text == symbol)
+            or (i > title_at and text in running)
             or (i > title_at and line.zone != "" and (_band_key(text) in repeated or UN_SYMBOL.fullmatch(text) is not None))
         )
         if furniture:
