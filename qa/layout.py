@@ -53,6 +53,7 @@ _TOKENS = (
 )
 _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
 _LATIN_WORD = re.compile(r"[!-~]+")
+_LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
 # Right edges within this many ems of the widest lines count as reaching the margin
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
@@ -192,10 +193,11 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat_margin: 
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
     if BLOCK_START.match(text) or SIGNED.search(text):
         return True
-    if flat_margin is not None and _right_edge(line) < flat_margin - _LOST_INDENT and not ends_sentence(text):
+    if flat_margin is not None and _right_edge(line) < flat_margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
         if ends_sentence(previous.text) or not previous.full:
-            # Without indents or spacing, a short unpunctuated line is a heading when the line
-            # before ended a sentence or fell short of the margin (a title, another heading).
+            # Without indents or spacing, a short unpunctuated line (or a word and a colon,
+            # `背景：`) is a heading when the line before ended a sentence or fell short of
+            # the margin (a title, another heading).
             return True
     # A first-line indent starts a paragraph; a hanging indent (the text of `1.` or `(a)`
     # continuing under itself) does not.
