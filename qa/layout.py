@@ -5,7 +5,8 @@ Two steps, each in one place for every format:
 1. **Page furniture out**: running headers and footers (the letter's symbol repeated on every
    page, job numbers `20-03456 (C)` with their processing dates, page numbers `2/8`, barcodes
    `*2003456*`, `请回收`), and any line in a page's header or footer band that repeats across
-   pages. The cover block before the title is kept: it is the letter's identity (`qa.cover`).
+   pages, also where text extraction glued it inside a sentence. The cover block before the
+   title is kept: it is the letter's identity (`qa.cover`).
 2. **Wrapped lines joined**: a PDF (or text copied out of one) breaks a paragraph every ~38
    characters. A line goes on in the next one when it reaches the right margin, unless the next
    line starts a block of its own: a vertical gap before it (where the layout shows gaps), a
@@ -55,6 +56,7 @@ _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKEN
 _LATIN_WORD = re.compile(r"[!-~]+")
 _LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
+_JOB = re.compile(r"\d{2}-\d{5}")
 # Right edges within this many ems of the widest lines count as reaching the margin
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
 _MARGIN_TOLERANCE = 1.5
@@ -87,6 +89,7 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
     alone = Counter(text for line in lines if UN_SYMBOL.fullmatch(text := line.text.strip()))
     running = {text for text, count in alone.items() if count >= 2} | ({symbol} if symbol else set())
     repeated = _repeated_in_bands(lines)
+    glued = _glued_furniture(lines, running)
     kept: list[Line] = []
     dropped_since = False
     for i, line in enumerate(lines):
@@ -99,12 +102,29 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
         if furniture:
             dropped_since = dropped_since or not line.zone
             continue
+        if glued is not None and i > title_at and glued.search(text):
+            line = replace(line, text=glued.sub("", text))
         new_page = bool(kept) and kept[-1].page != line.page
         if (dropped_since or new_page) and kept:
             line = replace(line, gap_before=None)
         kept.append(line)
         dropped_since = False
     return kept
+
+
+def _glued_furniture(lines: Sequence[Line], symbols: set[str]) -> re.Pattern[str] | None:
+    """A pattern for footers and headers glued inside a body line (pypdf may give a sentence cut
+    by a page break as `…而不需2/620-03456S/2020/186要进行编纂。`): a run of furniture around
+    this letter's own job number, as its footer lines give it, with page numbers `n/N` of its
+    own page count. None when no footer line gives them."""
+    footers = [line.text.strip() for line in lines if _is_furniture_text(line.text.strip())]
+    jobs = {m[0] for text in footers for m in _JOB.finditer(text)}
+    counts = {m[2] for text in footers for m in _PAGE_NUMBER.finditer(text) if int(m[1]) <= int(m[2])}
+    if not jobs:
+        return None
+    page = rf"\d{{1,3}}/(?:{'|'.join(map(re.escape, counts))})" if counts else None
+    token = "|".join(filter(None, (r"\s*\([A-Z]\)", r"\d{6}", r"\*\d{5,9}\*", "请回收", page, *map(re.escape, sorted(symbols, key=len, reverse=True)))))
+    return re.compile(rf"(?:{page or '(?!)'})?\s*(?:{'|'.join(map(re.escape, jobs))})(?:\s*(?:{token}))*")
 
 
 def _is_furniture_text(text: str) -> bool:

@@ -10,7 +10,8 @@ Generated on the fly from `corpus/*.txt` (nothing binary is committed, nothing d
   indented further, first-line indents, paragraph spacing, footnote marks as small raised
   digits; in the CID font STSong-Light.
 - `layout_text` / `plain_text`: what `pdftotext -layout` and pypdf give for that PDF: the same
-  wrapped lines and furniture, with indentation, blank lines and form feeds, or with none.
+  wrapped lines and furniture, with indentation, blank lines and form feeds, or with none; with
+  `glued=True`, a footer and the next header glued inside a sentence cut by a page break.
 - `write_docx`: a Word file whose paragraph, item, heading and bullet numbers are Word automatic
   numbering (`w:numPr` on the paragraph or inherited from its style; `numbering.xml` with start
   values, formats, level restarts and `startOverride` restarts), the cover in a table, the
@@ -277,22 +278,35 @@ def _draw(pdf, x: float, y: float, text: str, char_space: float) -> None:
 # ---------------------------------------------------------------- text copied out of the PDF
 
 
-def layout_text(source: Path) -> str:
-    """Like `pdftotext -layout`: indentation kept, blank lines for spacing, a form feed per page."""
+def layout_text(source: Path, glued: bool = False) -> str:
+    """Like `pdftotext -layout`: indentation kept, blank lines for spacing, a form feed per page.
+
+    glued: where a page break falls inside a paragraph, the page's last line, its footer, the
+    next page's header and first line come out as one line, as pypdf sometimes gives them
+    (`…而不需2/620-03456S/2020/186要进行编纂。`)."""
     who = identity(source)
     pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
     out = []
+    carried = ""  # the glued end of the previous page
     for page in pages:
         header, footer = furniture(who, page.number, len(pages))
-        lines = [_spread(a, b) for a, b in (cover(who) if page.number == 1 else header)] + [""]
+        lines = [] if carried else [_spread(a, b) for a, b in (cover(who) if page.number == 1 else header)] + [""]
         for _, row in page.rows:
-            if row.gap and len(lines) > 1:
+            if row.gap and lines and lines[-1]:
                 lines.append("")
             label = "  " * int(row.label_indent * 1) + row.label if row.label else ""
-            lines.append(label.ljust(int(row.indent * 2)) + row.text)
+            text = label.ljust(int(row.indent * 2)) + row.text
+            lines.append(carried + text.strip() if carried else text)
+            carried = ""
+        following = pages[page.number].rows[0][1] if page.number < len(pages) else None
+        if glued and following is not None and not following.gap and not following.label and not page.rows[-1][1].last:
+            next_header, _ = furniture(who, page.number + 1, len(pages))
+            carried = lines.pop() + "".join(t for pair in footer + next_header for t in pair if t)
+            out.append("\n".join(lines) + "\n")
+            continue
         lines += [""] + [_spread(a, b) for a, b in footer]
         out.append("\n".join(lines) + "\n")
-    return "\f".join(out)
+    return "".join(out) if glued else "\f".join(out)
 
 
 def plain_text(source: Path) -> str:
@@ -442,7 +456,7 @@ def normalise_space(text: str) -> str:
     text = " ".join(text.split())
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
 
-FORMS = ("pdf", "docx", "layout.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -456,6 +470,8 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
     target = folder / f"{stem}.{'md' if form == 'markdown' else 'txt'}"
     if form == "layout.txt":
         target.write_text(layout_text(source), encoding="utf-8")
+    elif form == "glued.txt":
+        target.write_text(layout_text(source, glued=True), encoding="utf-8")
     elif form == "plain.txt":
         target.write_text(plain_text(source), encoding="utf-8")
     else:

@@ -2,7 +2,8 @@
 
 The forms are generated from the shipped `.txt` letters by `tests/letter_forms.py`: a real
 multi-page PDF laid out like an ODS document, a Word file with automatic numbering, the text
-`pdftotext -layout` gives for that PDF, and one-line-per-paragraph text with other numbering,
+`pdftotext -layout` gives for that PDF (also with footers glued inside sentences at page
+breaks, as pypdf may give them), and one-line-per-paragraph text with other numbering,
 CRLF line ends, no blank lines, Markdown headings.
 """
 
@@ -21,8 +22,8 @@ from .letter_forms import identity, layout_text, normalise_space, write_form
 LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # plain.txt (pypdf's text: no indentation, no blank lines) is measured by scripts/bench_forms.py,
 # not asserted: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
-COVERED = ("pdf", "docx", "layout.txt")  # the forms that carry a cover block
+FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
 
