@@ -127,3 +127,13 @@ def test_running_headers_go_even_without_a_cover(tmp_path, letters):
     parsed = load_letter(tmp_path / name)
     assert parsed.letter.symbol is None
     assert passage_rows(parsed) == passage_rows(letters[name])
+
+
+@pytest.mark.parametrize("name", LETTERS)
+def test_a_title_broken_over_two_lines_is_joined(letters, name):
+    from qa.parse import parse_letter
+
+    title = letters[name].letter.title
+    text = (CORPUS / name).read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(.*给.*的信)$", lambda m: m[1][:12] + "\n" + m[1][12:], text, count=1)
+    assert passage_rows(parse_letter(text, name)) == passage_rows(letters[name]) and title
