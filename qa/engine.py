@@ -175,7 +175,7 @@ class Engine:
             except StaleIndex as why:
                 if rebuild == "never":
                     raise
-                log.warning("building the index: %s", why)
+                log.warning("updating the index: %s", why)
         try:
             with open_writer(settings.index_dir) as writer:
                 if rebuild != "always":
