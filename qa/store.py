@@ -342,7 +342,7 @@ def check_manifest(manifest: dict, identity: IndexIdentity) -> None:
 def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
     """Load the current generation, verifying its manifest and every file's checksum.
     A shared lock keeps a writer from removing it while it loads."""
-    with locks.shared(folder / READERS_LOCK) if folder.is_dir() else nullcontext():
+    with locks.shared(folder / READERS_LOCK) if (folder / MARKER).is_file() else nullcontext():  # never write in a folder not qa's
         generation = current_generation(folder)
         manifest = _read_manifest(generation)
         check_manifest(manifest, identity)
