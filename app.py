@@ -252,6 +252,18 @@ def chat_turn(engine: Engine, question: str, k: int, filters: Filters, *, follow
     return reply, copy
 
 
+def add_uploaded(live: LiveEngine, paths: Sequence[Path]) -> tuple[str, list[Letter]]:
+    """Add uploaded letter files to the corpus and the index (as `qa add`);
+    (status as HTML, the letters now, by date). Never raises."""
+    try:
+        result = add_letters(live.settings, paths, embedder=live.current.embedder, progress=True)
+    except Exception as error:  # an unwritable index, a full disk: say so, stay up
+        log.exception("upload failed")
+        return escape_text(f"添加失败：{error}"), sorted(live.current.letters, key=lambda l: (l.date, l.source))
+    lines = [f"已加入：{name}" for name in result.added] + [f"已在语料中：{name}" for name in result.present] + [f"未加入：{why}" for why in result.refused]
+    return escape_text("\n".join(lines)), sorted(live.current.letters, key=lambda l: (l.date, l.source))
+
+
 def _api_error(message: str) -> gr.Error:
     """An error the API client sees as this message (no traceback on either side)."""
     return gr.Error(message, print_exception=False)
@@ -303,18 +315,12 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
             raise _api_error("internal error while answering; see the server log") from None
 
     def upload(paths, progress=gr.Progress(track_tqdm=True)):
-        """Add uploaded letters to the corpus and the index; the progress bar follows the encoding."""
+        """The upload tab's handler; the progress bar follows the encoding (tqdm)."""
         if not paths:
             return "请先选择信件文件。", gr.skip(), gr.skip()
         progress(0, desc="解析并编码新信件…")
-        try:
-            result = add_letters(live.settings, [Path(p) for p in paths], embedder=live.current.embedder, progress=True)
-        except Exception as error:  # an unwritable index, a full disk: say so, stay up
-            log.exception("upload failed")
-            return escape_text(f"添加失败：{error}"), gr.skip(), gr.skip()
-        lines = [f"已加入：{name}" for name in result.added] + [f"已在语料中：{name}" for name in result.present] + [f"未加入：{why}" for why in result.refused]
-        now = sorted(live.current.letters, key=lambda l: (l.date, l.source))
-        return escape_text("\n".join(lines)), gr.update(choices=[(letter_label(l), l.source) for l in now]), letter_rows(now)
+        status, now = add_uploaded(live, [Path(p) for p in paths])
+        return status, gr.update(choices=[(letter_label(l), l.source) for l in now]), letter_rows(now)
 
     letters = sorted(live.current.letters, key=lambda l: (l.date, l.source))
     with gr.Blocks(title="安理会信件问答", analytics_enabled=False) as demo:

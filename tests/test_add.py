@@ -179,3 +179,18 @@ def test_a_build_encodes_only_the_letters_without_a_stored_share(engine, library
     assert len(counter.encoded) == sum(texts_to_encode(path) for path in missing)
     assert len({p.source for p in rebuilt.passages}) == 5 and len(rebuilt.passages) == len(engine.passages)
     assert len(list((library.index_dir / "letters").glob("*.npz"))) == 5
+
+
+def test_the_chat_upload_adds_a_letter_and_the_next_question_cites_it(engine, library, tmp_path):
+    app = pytest.importorskip("app")
+    live = LiveEngine(Engine.open(library, rebuild="never", embedder=engine.embedder), library)
+    assert "添加信件" not in str(app.build_app(live).config), "no upload unless asked for"
+    assert "添加信件" in str(app.build_app(live, allow_upload=True).config)
+    notes = tmp_path / "incoming" / "notes.txt"
+    letter = make_letter(tmp_path / "incoming")
+    notes.write_text("购物清单\n", encoding="utf-8")
+    status, letters = app.add_uploaded(live, [letter, notes])
+    assert f"已加入：{NEW}" in status and "未加入：" in status and "notes.txt" in status
+    assert NEW in {l.source for l in letters}
+    reply, copy = app.chat_turn(live.current, f"公开辩论将在{PLACE}举行吗？", 3, app.Filters(), follow_up=False)
+    assert "2025年5月2日" in reply

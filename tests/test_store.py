@@ -124,6 +124,7 @@ def test_litter_of_killed_builds_is_removed_by_the_next_build(engine, settings, 
     for path in folders:
         path.mkdir()
         (path / "passages.jsonl").write_text("{}\n", encoding="utf-8")
+    (folder / "letters").mkdir(exist_ok=True)
     half_share = folder / "letters" / "0123.npz.partial"
     half_share.write_bytes(b"half")
     litter = [*folders, half_share]
