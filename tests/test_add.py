@@ -4,6 +4,7 @@ chat engine follows. Real model and FAISS; the session's index copied."""
 
 from __future__ import annotations
 
+import html
 import os
 import shutil
 import signal
@@ -190,6 +191,7 @@ def test_the_chat_upload_adds_a_letter_and_the_next_question_cites_it(engine, li
     letter = make_letter(tmp_path / "incoming")
     notes.write_text("购物清单\n", encoding="utf-8")
     status, letters = app.add_uploaded(live, [letter, notes])
+    status = html.unescape(status)  # the status is shown as escaped HTML
     assert f"已加入：{NEW}" in status and "未加入：" in status and "notes.txt" in status
     assert NEW in {l.source for l in letters}
     reply, copy = app.chat_turn(live.current, f"公开辩论将在{PLACE}举行吗？", 3, app.Filters(), follow_up=False)
