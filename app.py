@@ -2,8 +2,10 @@
 
     python app.py                              # http://127.0.0.1:7860
     python app.py --host 0.0.0.0 --port 8080   # or QA_HOST / QA_PORT
+    python app.py --allow-upload               # a tab that adds letters to the corpus
 
-The model and index are loaded once at start (the index is built on first run).
+The model and index are loaded once at start (the index is built on first run);
+a new index made by `qa add`/`qa remove`/`qa index` is picked up at the next question.
 Every question is answered on its own: the chat history is shown, never used to
 rewrite a follow-up. The same answers are served as JSON by the API endpoint
 `/ask` (question, k) -> one line of `qa ask --json`:
@@ -22,13 +24,16 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import gradio as gr
 
+from qa.admin import add_letters
 from qa.cli import response_record
 from qa.config import Settings
 from qa.documents import PART_NAMES, Letter, Passage
 from qa.engine import MAX_QUESTION_CHARS, Engine, Filters, QuestionError
+from qa.live import LiveEngine
 from qa.results import Answer, Hit, Response
 
 log = logging.getLogger("qa.app")
@@ -45,6 +50,7 @@ EXAMPLES = (
     "What is note S/2017/507 about?",
     "2023年安理會派出了幾支實地訪問團？",
 )
+UPLOAD_TYPES = (".pdf", ".docx", ".txt")
 EMPTY_REPLY = "请输入一个问题。"
 ERROR_REPLY = "抱歉，回答这个问题时出错了（错误已记入服务器日志）。请重试，或换个问法。"
 FOLLOW_UP_NOTE = (
@@ -246,13 +252,29 @@ def chat_turn(engine: Engine, question: str, k: int, filters: Filters, *, follow
     return reply, copy
 
 
+def add_uploaded(live: LiveEngine, paths: Sequence[Path]) -> tuple[str, list[Letter]]:
+    """Add uploaded letter files to the corpus and the index (as `qa add`);
+    (status as HTML, the letters now, by date). Never raises."""
+    try:
+        result = add_letters(live.settings, paths, embedder=live.current.embedder, progress=True)
+    except Exception as error:  # an unwritable index, a full disk: say so, stay up
+        log.exception("upload failed")
+        return escape_text(f"添加失败：{error}"), sorted(live.current.letters, key=lambda l: (l.date, l.source))
+    lines = [f"已加入：{name}" for name in result.added] + [f"已在语料中：{name}" for name in result.present] + [f"未加入：{why}" for why in result.refused]
+    return escape_text("\n".join(lines)), sorted(live.current.letters, key=lambda l: (l.date, l.source))
+
+
 def _api_error(message: str) -> gr.Error:
     """An error the API client sees as this message (no traceback on either side)."""
     return gr.Error(message, print_exception=False)
 
 
-def build_app(engine: Engine) -> gr.Blocks:
-    """The chat around an already opened engine (launch it with `launch`)."""
+def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.Blocks:
+    """The chat around an already opened engine (launch it with `launch`). A
+    `LiveEngine` is followed: a new index on disk is used from the next question.
+    `allow_upload` adds a tab that adds letters to the corpus (off by default:
+    an open chat must not let anyone change the corpus)."""
+    live = engine if isinstance(engine, LiveEngine) else LiveEngine(engine)
 
     def respond(question, history, sources, date_from, date_to, k):
         history = list(history or [])
@@ -264,11 +286,11 @@ def build_app(engine: Engine) -> gr.Blocks:
         history.append({"role": "user", "content": question_html(question)})
         yield history, "", gr.skip()
         try:
-            filters = make_filters(sources, date_from, date_to, engine.letters)
+            filters = make_filters(sources, date_from, date_to, live.current.letters)
         except InputError as error:
             yield history + [{"role": "assistant", "content": message_html(str(error))}], "", gr.skip()
             return
-        reply, copy = chat_turn(engine, question, int(k), filters, follow_up=follow_up)
+        reply, copy = chat_turn(live.current, question, int(k), filters, follow_up=follow_up)
         yield history + [{"role": "assistant", "content": reply}], "", copy
 
     def pick_example(example: gr.SelectData) -> str:
@@ -285,14 +307,22 @@ def build_app(engine: Engine) -> gr.Blocks:
         if not 1 <= k <= MAX_API_K:
             raise _api_error(f"k must be between 1 and {MAX_API_K}")
         try:
-            return response_record(engine.ask(str(question or ""), k))
+            return response_record(live.current.ask(str(question or ""), k))
         except QuestionError as error:
             raise _api_error(str(error)) from None
         except Exception:
             log.exception("API question failed: %r", str(question)[:200])
             raise _api_error("internal error while answering; see the server log") from None
 
-    letters = sorted(engine.letters, key=lambda l: (l.date, l.source))
+    def upload(paths, progress=gr.Progress(track_tqdm=True)):
+        """The upload tab's handler; the progress bar follows the encoding (tqdm)."""
+        if not paths:
+            return "请先选择信件文件。", gr.skip(), gr.skip()
+        progress(0, desc="解析并编码新信件…")
+        status, now = add_uploaded(live, [Path(p) for p in paths])
+        return status, gr.update(choices=[(letter_label(l), l.source) for l in now]), letter_rows(now)
+
+    letters = sorted(live.current.letters, key=lambda l: (l.date, l.source))
     with gr.Blocks(title="安理会信件问答", analytics_enabled=False) as demo:
         gr.Markdown(
             "## 安理会信件问答\n"
@@ -344,7 +374,7 @@ def build_app(engine: Engine) -> gr.Blocks:
                     date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD", elem_id="qa-to")
                     k = gr.Slider(1, MAX_K, value=5, step=1, label="答案数", elem_id="qa-k")
         with gr.Tab("信件列表", elem_id="qa-letters-tab"):
-            gr.Dataframe(
+            letter_table = gr.Dataframe(
                 value=letter_rows(letters),
                 headers=["日期", "发信国", "收信人", "标题", "文件"],
                 interactive=False,
@@ -358,6 +388,12 @@ def build_app(engine: Engine) -> gr.Blocks:
         chatbot.example_select(pick_example, None, question, api_visibility="private", queue=False).then(
             respond, inputs, outputs, api_visibility="private"
         )
+        if allow_upload and live.settings is not None:
+            with gr.Tab("添加信件", elem_id="qa-upload-tab"):
+                files = gr.File(label="信件文件（.pdf / .docx / .txt）", file_count="multiple", file_types=list(UPLOAD_TYPES), type="filepath", elem_id="qa-upload")
+                add_button = gr.Button("加入语料并建立索引", elem_id="qa-upload-button")
+                upload_status = gr.Markdown(elem_id="qa-upload-status")
+            add_button.click(upload, files, [upload_status, sources, letter_table], api_visibility="private", concurrency_limit=1)
         gr.api(ask, api_name="ask")
     return demo
 
@@ -372,6 +408,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="The qa web chat (Gradio).")
     parser.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST}, or $QA_HOST)")
     parser.add_argument("--port", type=int, help=f"port (default {DEFAULT_PORT}, or $QA_PORT)")
+    parser.add_argument("--allow-upload", action="store_true", help="let users of the chat add letters to the corpus (off by default)")
     return parser
 
 
@@ -400,12 +437,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
     print("qa: loading the model and the index (built on first run)…", file=sys.stderr, flush=True)
     try:
-        engine = Engine.open(Settings.from_env(), progress=True)
+        settings = Settings.from_env()
+        engine = Engine.open(settings, progress=True)
         engine.ask(EXAMPLES[0], 1)  # warm up: the tokenizer and model load lazily
     except Exception as error:  # a broken corpus or a missing model: say so, no traceback
         print(f"qa: cannot start: {error}", file=sys.stderr)
         return 1
-    demo = build_app(engine)
+    demo = build_app(LiveEngine(engine, settings), allow_upload=_parser().parse_args(argv).allow_upload)
     _, url, _ = launch(demo, host, port, prevent_thread_lock=True)
     print(f"qa: {len(engine.passages)} passages from {len(engine.letters)} letters; ready at {url} in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     demo.block_thread()  # until Ctrl-C

@@ -3,6 +3,8 @@
     qa corpus                         list the letters (date, senders, passages)
     qa show 000 13                    print one passage with its citation (no label: all)
     qa index                          build index/ (other commands build it on first use)
+    qa add new_letter.txt             copy a letter into the corpus and index it
+    qa remove 005                     take a letter out of the corpus and the index
     qa search "执笔方制度"             ranked passages with their scores
     qa ask "安理会通过了几项决议？"      quoted answers with citations (--json: one line each)
     qa eval                           metrics on evals/*.jsonl
@@ -20,13 +22,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from .admin import names_letter as _names_letter
 from .config import Settings
 from .corpus import CorpusError, load_corpus, read_corpus
 from .documents import Passage
 from .embedder import EmbedderError
 from .evaluate import EvalSetError
 from .results import Answer, Hit, Response
-from .store import StaleIndex
+from .store import IndexNotWritable, StaleIndex
 
 
 class UsageError(Exception):
@@ -41,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args) or 0
-    except (UsageError, CorpusError, EmbedderError, EvalSetError, StaleIndex, ValueError) as error:
+    except (UsageError, CorpusError, EmbedderError, EvalSetError, StaleIndex, IndexNotWritable, ValueError) as error:
         print(f"qa: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -65,9 +68,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="JSON, one object per passage per line")
     show.set_defaults(handler=_show)
 
-    index = commands.add_parser("index", formatter_class=raw, help="build the search index", description="Build index/ from the corpus (replacing it atomically).\n\nexample: qa index")
-    index.add_argument("--if-stale", action="store_true", help="only build when the index is missing or stale")
+    index = commands.add_parser("index", formatter_class=raw, help="build the search index", description="Build index/ from the corpus, encoding every letter again (replacing it atomically).\n\nexample: qa index")
+    index.add_argument("--if-stale", action="store_true", help="only when the index is missing or stale, and encode only new or changed letters")
     index.set_defaults(handler=_index)
+
+    add = commands.add_parser("add", formatter_class=raw, help="add letters to the corpus and the index", description="Parse each letter file, copy it into the corpus folder (never over a different file) and update the index, encoding only the new letters.\n\nexample: qa add ~/Downloads/S_2024_101.txt")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE", help="letter files")
+    add.set_defaults(handler=_add)
+
+    remove = commands.add_parser("remove", formatter_class=raw, help="remove a letter from the corpus and the index", description="Delete a letter file from the corpus folder and update the index.\n\nexample: qa remove 005")
+    remove.add_argument("source", help="letter file name, its stem or its number prefix (005)")
+    remove.set_defaults(handler=_remove)
 
     search = commands.add_parser("search", formatter_class=raw, help="ranked passages for a question", description="Ranked passages with dense, lexical and fused scores.\n\nexample: qa search -k 3 执笔方制度")
     _question_options(search)
@@ -113,19 +124,54 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(corpus_dir=args.corpus)
 
 
-def _engine(args: argparse.Namespace, rebuild: str = "auto"):
+def _engine(args: argparse.Namespace, rebuild: str = "auto", must_save: bool = False):
     from .engine import Engine  # heavy imports (torch) only for commands that need them
 
+    _quiet_logging()
+    return Engine.open(_settings(args), rebuild=rebuild, progress=sys.stderr.isatty(), must_save=must_save)
+
+
+def _quiet_logging() -> None:
     logging.basicConfig(level=logging.WARNING, format="qa: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG
-    return Engine.open(_settings(args), rebuild=rebuild, progress=sys.stderr.isatty())
 
 
 def _index(args: argparse.Namespace) -> int:
     began = time.perf_counter()
-    engine = _engine(args, rebuild="auto" if args.if_stale else "always")
-    m = engine.manifest
-    print(f"index: {m['passage_count']} passages, {m['sentence_count']} sentences, model {m['model_id']} ({m['dimension']}-d, {m['dense_index']}), built {m['built_at']}; {time.perf_counter() - began:.1f} s")
+    engine = _engine(args, rebuild="auto" if args.if_stale else "always", must_save=True)
+    print(f"{_index_summary(engine.manifest)}; {time.perf_counter() - began:.1f} s")
+    return 0
+
+
+def _index_summary(m: dict) -> str:
+    return f"index: {len(m['letters'])} letters, {m['passage_count']} passages, {m['sentence_count']} sentences, model {m['model_id']} ({m['dimension']}-d, {m['dense_index']}), built {m['built_at']}"
+
+
+def _add(args: argparse.Namespace) -> int:
+    from .admin import add_letters
+
+    _quiet_logging()
+    began = time.perf_counter()
+    result = add_letters(_settings(args), args.files, progress=sys.stderr.isatty())
+    for line in result.refused:
+        print(f"qa: refused {line}", file=sys.stderr)
+    for name in result.present:
+        print(f"already in the corpus: {name}")
+    for name in result.added:
+        print(f"added: {name}")
+    if result.engine is not None:
+        print(f"{_index_summary(result.engine.manifest)}; {time.perf_counter() - began:.1f} s")
+    return 1 if result.refused else 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from .admin import remove_letter
+
+    _quiet_logging()
+    began = time.perf_counter()
+    name, engine = remove_letter(_settings(args), args.source)
+    print(f"removed: {name}")
+    print(f"{_index_summary(engine.manifest)}; {time.perf_counter() - began:.1f} s")
     return 0
 
 
@@ -368,8 +414,3 @@ def passage_record(passage: Passage) -> dict[str, object]:
         "text": passage.text,
         "symbols": list(passage.symbols),
     }
-
-
-def _names_letter(source: str, given: str) -> bool:
-    stem = source.rsplit(".", 1)[0]
-    return given in (source, stem) or stem.startswith(given + "_") or stem.split("_", 1)[0] == given

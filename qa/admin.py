@@ -1,0 +1,141 @@
+"""Adding letters to the corpus and taking them out, index included.
+
+    added = add_letters(settings, [Path("new.txt")])   # parse, encode, copy, update
+    remove_letter(settings, "005")
+
+A new letter is parsed (a file that is not a letter is refused with the
+reason) and encoded into its share of the index *before* it is copied into the
+corpus, all under the index's writer lock: a kill while encoding leaves the
+corpus and the index as they were, and a kill after the copy leaves the old
+index intact and the share stored, so the next run only assembles.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Settings
+from .corpus import CorpusError, letter_files, load_letter
+from .store import PARTIAL, file_sha256, open_writer
+
+COPYING = ".qa-adding"  # a letter being copied into the corpus: .NAME.qa-adding.partial
+
+
+class LetterError(ValueError):
+    """A letter cannot be added or removed; the message says which and why."""
+
+
+@dataclass
+class AddResult:
+    added: list[str] = field(default_factory=list)  # file names now in the corpus
+    present: list[str] = field(default_factory=list)  # already there, byte for byte
+    refused: list[str] = field(default_factory=list)  # one line each: the file and why
+    engine: object = None  # the updated Engine
+
+
+def names_letter(source: str, given: str) -> bool:
+    """Whether `given` names the letter file `source`: its name, its stem, or its number prefix (000)."""
+    stem = source.rsplit(".", 1)[0]
+    return given in (source, stem) or stem.startswith(given + "_") or stem.split("_", 1)[0] == given
+
+
+def add_letters(settings: Settings, paths: Sequence[Path], *, embedder=None, progress: bool = False) -> AddResult:
+    """Copy each letter file into the corpus and update the index, encoding only
+    the new letters. A file that is not a letter, or whose name is taken by a
+    different file, is refused (listed in `refused`) and the others go on."""
+    from .embedder import Embedder, resolve_model
+    from .engine import Engine, encode_letter
+    from .letter_cache import save_share
+    from .tokens import ChineseTokenizer
+
+    result = AddResult()
+    corpus_dir = settings.corpus_dir
+    if not corpus_dir.is_dir():
+        raise LetterError(f"{corpus_dir}: corpus folder not found")
+    with open_writer(settings.index_dir) as writer:
+        _clean_copies(corpus_dir)
+        letters = []
+        for path in map(Path, paths):
+            try:
+                if _already_present(path, corpus_dir):
+                    result.present.append(path.name)
+                else:
+                    letters.append((path, load_letter(path)))
+            except (CorpusError, LetterError) as error:
+                result.refused.append(str(error))
+        if not (letters or result.present):
+            return result
+        embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir))
+        tokenizer = ChineseTokenizer()
+        for path, parsed in letters:
+            try:
+                share = encode_letter(parsed, file_sha256(path), embedder, tokenizer, progress=progress)
+                save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
+                _copy_into(path, corpus_dir)
+                result.added.append(path.name)
+            except LetterError as error:
+                result.refused.append(str(error))
+        result.engine = Engine.open(settings, embedder=embedder, progress=progress)
+    return result
+
+
+def remove_letter(settings: Settings, given: str, *, embedder=None, progress: bool = False):
+    """Delete one letter file of the corpus (named by file name, stem or unique
+    prefix) and update the index; returns (its file name, the updated Engine)."""
+    from .engine import Engine
+
+    with open_writer(settings.index_dir):
+        files = letter_files(settings.corpus_dir)
+        matches = [path for path in files if names_letter(path.name, given)]
+        if not matches:
+            raise LetterError(f"no letter in {settings.corpus_dir} matches {given!r}; see 'qa corpus'")
+        if len(matches) > 1:
+            raise LetterError(f"{given!r} matches several letters: {', '.join(p.name for p in matches)}")
+        if len(files) == 1:
+            raise LetterError(f"{matches[0].name} is the only letter of the corpus; qa needs at least one")
+        matches[0].unlink()
+        return matches[0].name, Engine.open(settings, embedder=embedder, progress=progress)
+
+
+def _already_present(path: Path, corpus_dir: Path) -> bool:
+    """True when the corpus holds this very file; LetterError when its name is
+    taken by a different one (never overwritten)."""
+    if not path.is_file():
+        raise LetterError(f"{path}: not a file")
+    target = corpus_dir / path.name
+    if not (target.exists() or target.is_symlink()):
+        return False
+    if target.is_file() and file_sha256(target) == file_sha256(path):
+        return True
+    raise LetterError(f"{path}: the corpus already has a different file named {path.name}; rename the new letter")
+
+
+def _copy_into(path: Path, corpus_dir: Path) -> None:
+    """Copy a file into the corpus under its own name, never over another file:
+    written beside it as a `.partial`, then linked into place (which refuses an
+    existing name) so the corpus never holds half a letter."""
+    target = corpus_dir / path.name
+    partial = corpus_dir / f".{path.name}{COPYING}{PARTIAL}"
+    with open(path, "rb") as source, open(partial, "wb") as out:
+        while block := source.read(1 << 20):
+            out.write(block)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        os.link(partial, target)
+    except FileExistsError:
+        raise LetterError(f"{path}: the corpus already has a file named {path.name}; rename the new letter") from None
+    finally:
+        partial.unlink()
+    if target not in letter_files(corpus_dir):
+        target.unlink()  # qa just created it, and would never read it
+        raise LetterError(f"{path}: qa does not read {path.suffix or 'extension-less'} files as letters")
+
+
+def _clean_copies(corpus_dir: Path) -> None:
+    """Remove copies a killed `qa add` left half-written (only qa's own names)."""
+    for path in corpus_dir.glob(f".*{COPYING}{PARTIAL}"):
+        path.unlink(missing_ok=True)
