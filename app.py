@@ -32,7 +32,20 @@ from qa.admin import add_letters
 from qa.cli import response_record
 from qa.config import Settings
 from qa.documents import PART_NAMES, Letter, Passage
-from qa.engine import MAX_QUESTION_CHARS, Engine, Filters, QuestionError
+from qa.engine import Engine, Filters
+from qa.questions import (
+    MAX_QUESTION_CHARS,
+    EmptyQuestion,
+    InvalidText,
+    NoLetterLeft,
+    QuestionError,
+    QuestionTooLong,
+    ReversedDates,
+    check_filters,
+    check_k,
+    check_question,
+    printable,
+)
 from qa.live import LiveEngine
 from qa.results import Answer, Hit, Response
 
@@ -41,8 +54,7 @@ log = logging.getLogger("qa.app")
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 CONCURRENCY = 4  # questions answered at the same time (the queue holds the rest)
-MAX_K = 10  # the slider's top; the /ask endpoint allows what `qa ask -k` allows
-MAX_API_K = 50
+MAX_K = 10  # the slider's top; the /ask endpoint allows what `qa ask -k` allows (qa.questions.check_k)
 ECHO_CHARS = 300  # an over-long question is echoed up to this many characters
 EXAMPLES = (
     "执笔方制度有哪些问题？",
@@ -215,13 +227,13 @@ def parse_date(text: str | None, name: str) -> dt.date | None:
 def make_filters(sources: Sequence[str] | None, date_from: str | None, date_to: str | None, letters: Sequence[Letter] = ()) -> Filters:
     """The filter controls as `Filters`; InputError (in words) for a bad date, a reversed
     range, or (given the corpus's letters) a choice that leaves no letter."""
-    start, end = parse_date(date_from, "起始日期"), parse_date(date_to, "截止日期")
-    if start and end and start > end:
-        raise InputError(f"起始日期 {start.isoformat()} 晚于截止日期 {end.isoformat()}。")
-    filters = Filters(tuple(sources or ()), start, end)
-    if letters and filters.active and not any(filters.admits(letter) for letter in letters):
-        raise InputError("所选的信件和日期范围内没有任何信件，请放宽筛选条件。")
-    return filters
+    filters = Filters(tuple(sources or ()), parse_date(date_from, "起始日期"), parse_date(date_to, "截止日期"))
+    try:
+        return check_filters(filters, letters)  # the rule `qa ask --from/--to/--letter` follows
+    except ReversedDates as error:
+        raise InputError(f"起始日期 {error.start.isoformat()} 晚于截止日期 {error.end.isoformat()}。") from None
+    except NoLetterLeft:
+        raise InputError("所选的信件和日期范围内没有任何信件，请放宽筛选条件。") from None
 
 
 def letter_label(letter: Letter) -> str:
@@ -235,17 +247,25 @@ def letter_rows(letters: Sequence[Letter]) -> list[list[str]]:
 # --- the app ---------------------------------------------------------------------------------
 
 
+def question_reply(error: QuestionError) -> str:
+    """Why a question cannot be asked, in the chat's words."""
+    if isinstance(error, EmptyQuestion):
+        return EMPTY_REPLY
+    if isinstance(error, QuestionTooLong):
+        return f"问题太长：共 {error.length} 个字符，最多 {MAX_QUESTION_CHARS} 个。请缩短后再问。"
+    if isinstance(error, InvalidText):
+        return f"问题里有 {error.count} 个无法识别的字符（不是有效的 Unicode 文本），请删去后再问。"
+    return str(error)
+
+
 def chat_turn(engine: Engine, question: str, k: int, filters: Filters, *, follow_up: bool) -> tuple[str, str]:
     """(reply HTML, citation to copy) for one question; never raises."""
     try:
         response = engine.ask(question, k, filters=filters)
-    except QuestionError:
-        asked = len(" ".join(question.split()))
-        if not asked:
-            return message_html(EMPTY_REPLY), ""
-        return message_html(f"问题太长：共 {asked} 个字符，最多 {MAX_QUESTION_CHARS} 个。请缩短后再问。"), ""
+    except QuestionError as error:
+        return message_html(question_reply(error)), ""
     except Exception:
-        log.exception("question failed: %r", question[:200])
+        log.exception("question failed: %r", printable(question[:200]))
         return message_html(ERROR_REPLY), ""
     reply = reply_html(response, follow_up=follow_up, filtered=filters.active)
     copy = "" if response.abstained or not response.answers else citation_to_copy(response.answers[0])
@@ -279,18 +299,23 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
     def respond(question, history, sources, date_from, date_to, k):
         history = list(history or [])
         follow_up = any(m.get("role") == "user" for m in history)
-        question = question or ""
-        if not question.strip():
+        question = str(question or "")
+        try:
+            question = check_question(question)
+        except EmptyQuestion:
             yield history + [{"role": "assistant", "content": message_html(EMPTY_REPLY)}], "", gr.skip()
             return
-        history.append({"role": "user", "content": question_html(question)})
+        except QuestionError:
+            pass  # echoed, then chat_turn replies why
+        history.append({"role": "user", "content": question_html(printable(question))})
         yield history, "", gr.skip()
         try:
             filters = make_filters(sources, date_from, date_to, live.current.letters)
-        except InputError as error:
+            k = check_k(k)
+        except (InputError, ValueError) as error:
             yield history + [{"role": "assistant", "content": message_html(str(error))}], "", gr.skip()
             return
-        reply, copy = chat_turn(live.current, question, int(k), filters, follow_up=follow_up)
+        reply, copy = chat_turn(live.current, question, k, filters, follow_up=follow_up)
         yield history + [{"role": "assistant", "content": reply}], "", copy
 
     def pick_example(example: gr.SelectData) -> str:
@@ -301,17 +326,15 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
         {question, abstained, message, answers: [{text, score, source, letter, date, paragraph,
         passage_id, passage, start, end}]} with passage[start:end] == text."""
         try:
-            k = int(k)
-        except (TypeError, ValueError):
-            raise _api_error(f"k must be a whole number, not {k!r}") from None
-        if not 1 <= k <= MAX_API_K:
-            raise _api_error(f"k must be between 1 and {MAX_API_K}")
+            k = check_k(k)
+        except ValueError as error:
+            raise _api_error(str(error)) from None
         try:
             return response_record(live.current.ask(str(question or ""), k))
         except QuestionError as error:
             raise _api_error(str(error)) from None
         except Exception:
-            log.exception("API question failed: %r", str(question)[:200])
+            log.exception("API question failed: %r", printable(str(question)[:200]))
             raise _api_error("internal error while answering; see the server log") from None
 
     def upload(paths, progress=gr.Progress(track_tqdm=True)):
@@ -444,7 +467,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"qa: cannot start: {error}", file=sys.stderr)
         return 1
     demo = build_app(LiveEngine(engine, settings), allow_upload=_parser().parse_args(argv).allow_upload)
-    _, url, _ = launch(demo, host, port, prevent_thread_lock=True)
+    try:
+        _, url, _ = launch(demo, host, port, prevent_thread_lock=True)
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        print(f"qa: cannot start: {error}", file=sys.stderr)
+        return 1
     print(f"qa: {len(engine.passages)} passages from {len(engine.letters)} letters; ready at {url} in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     demo.block_thread()  # until Ctrl-C
     return 0

@@ -17,9 +17,12 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .admin import names_letter as _names_letter
@@ -28,6 +31,7 @@ from .corpus import CorpusError, load_corpus, read_corpus
 from .documents import Passage
 from .embedder import EmbedderError
 from .evaluate import EvalSetError
+from .questions import MAX_QUESTION_CHARS, EmptyQuestion, QuestionError, check_date_range, check_filters, check_k, check_question, printable
 from .results import Answer, Hit, Response
 from .store import IndexNotWritable, StaleIndex
 
@@ -43,8 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.handler(args) or 0
-    except (UsageError, CorpusError, EmbedderError, EvalSetError, StaleIndex, IndexNotWritable, ValueError) as error:
+        status = args.handler(args) or 0
+        sys.stdout.flush()  # a reader that went away shows here, not as a warning at exit
+        return status
+    except BrokenPipeError:
+        # The reader stopped early (`qa ask --json - | head -1`): stop quietly, as a program
+        # killed by SIGPIPE does; stdout goes to devnull so that the flush at exit stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except (UsageError, CorpusError, EmbedderError, EvalSetError, StaleIndex, IndexNotWritable, ValueError, OSError) as error:
         print(f"qa: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -52,8 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Cited answers from UN Security Council letters (Chinese).")
+    parser = _Parser(prog="qa", description="Cited answers from UN Security Council letters (Chinese).")
     parser.add_argument("--corpus", help="corpus folder (default: corpus/, or $QA_CORPUS_DIR)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     raw = argparse.RawDescriptionHelpFormatter  # keep the examples' line breaks
@@ -106,11 +124,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def _question_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("questions", nargs="+", metavar="QUESTION", help="one or more questions; - reads one per line from stdin")
-    command.add_argument("-k", type=int, default=5, help="number of answers or passages (default 5)")
+    command.add_argument("-k", type=_k, default=5, help="number of answers or passages, 1-50 (default 5)")
     command.add_argument("--json", action="store_true", help="one JSON object per line per question")
     command.add_argument("--letter", action="append", default=[], metavar="SOURCE", help="only this letter (file name, stem or number prefix); repeatable")
     command.add_argument("--from", dest="date_from", type=_date, metavar="YYYY-MM-DD", help="only letters dated on or after")
     command.add_argument("--to", dest="date_to", type=_date, metavar="YYYY-MM-DD", help="only letters dated on or before")
+
+
+def _k(text: str) -> int:
+    try:
+        return check_k(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _date(text: str) -> dt.date:
@@ -175,25 +200,50 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_questions(args: argparse.Namespace) -> list[str]:
-    from .engine import check_question
+@dataclass(frozen=True)
+class Question:
+    """One question of a batch: as given, and as asked (cleaned) or why it cannot be."""
 
-    questions = []
-    for given in args.questions:
-        if given == "-":
-            questions.extend(line.strip() for line in sys.stdin if line.strip())
+    number: int
+    given: str
+    asked: str = ""
+    error: str = ""
+
+    def error_record(self) -> dict[str, str]:
+        """Its line of `--json` output when it cannot be asked: no answers, the reason."""
+        shown = printable(self.given)
+        return {"question": shown if len(shown) <= MAX_QUESTION_CHARS else shown[:MAX_QUESTION_CHARS] + "…", "error": self.error}
+
+
+def _read_questions(args: argparse.Namespace) -> list[Question]:
+    """The questions in order, each checked; `-` reads one per line from stdin (blank lines skipped)."""
+    given = []  # (text, read from stdin)
+    for argument in args.questions:
+        if argument == "-":
+            given.extend((line, True) for line in _stdin_lines())
         else:
-            questions.append(given)
+            given.append((argument, False))
+    questions = []
+    for text, from_stdin in given:
+        try:
+            asked, error = check_question(text), ""
+        except EmptyQuestion as why:
+            if from_stdin:
+                continue  # a blank line (or one of invisible characters only) asks nothing
+            asked, error = "", str(why)
+        except QuestionError as why:
+            asked, error = "", str(why)
+        questions.append(Question(len(questions) + 1, text, asked, error))
     if not questions:
         raise UsageError("no questions given")
-    if args.k < 1 or args.k > 50:
-        raise UsageError("-k must be between 1 and 50")
-    for number, question in enumerate(questions, start=1):
-        try:
-            check_question(question)
-        except ValueError as error:
-            raise UsageError(f"question {number}: {error}") from None
     return questions
+
+
+def _stdin_lines():
+    """stdin as lines of text, read as bytes: a line that is not UTF-8 becomes that question's
+    error (its bytes kept as lone surrogates), not the whole batch's."""
+    for line in sys.stdin.buffer:
+        yield line.decode("utf-8", "surrogateescape").strip()
 
 
 def _filters(args: argparse.Namespace, engine):
@@ -205,36 +255,68 @@ def _filters(args: argparse.Namespace, engine):
         if len(matches) != 1:
             raise UsageError(f"--letter {given!r} matches {len(matches)} letters; see 'qa corpus'")
         sources.extend(matches)
-    return Filters(tuple(sources), args.date_from, args.date_to)
+    return check_filters(Filters(tuple(sources), args.date_from, args.date_to), engine.letters)
+
+
+BATCH = 32  # questions embedded together; each batch is printed as soon as it is answered
+
+
+def _answer_batch(args: argparse.Namespace, answer: Callable, show: Callable) -> int:
+    """Ask every question that can be asked, in batches, and print each result in order: a
+    question that cannot be asked is reported on stderr (and as an error record with --json)
+    and the rest go on. Exit status 1 when any question could not be asked."""
+    from tqdm import tqdm
+
+    questions = _read_questions(args)
+    check_date_range(args.date_from, args.date_to)  # before the model loads
+    for question in questions:
+        if question.error:
+            print(f"qa: question {question.number}: {question.error}", file=sys.stderr)
+    engine = filters = None  # loaded only when some question can be asked
+    if any(not q.error for q in questions):
+        engine = _engine(args)
+        filters = _filters(args, engine)
+    with tqdm(total=len(questions), desc="questions", unit="q", disable=len(questions) < 100 or not sys.stderr.isatty(), file=sys.stderr) as bar:
+        for start in range(0, len(questions), BATCH):
+            batch = questions[start : start + BATCH]
+            asked = [q.asked for q in batch if not q.error]
+            results = iter(answer(engine, asked, filters) if asked else ())
+            for question in batch:
+                if question.error:
+                    if args.json:
+                        print(json.dumps(question.error_record(), ensure_ascii=False), flush=True)
+                else:
+                    show(next(results))
+            bar.update(len(batch))
+    return 1 if any(q.error for q in questions) else 0
 
 
 def _search(args: argparse.Namespace) -> int:
-    questions = _read_questions(args)
-    engine = _engine(args)
-    filters = _filters(args, engine)
-    for question in questions:
-        hits = engine.search(question, args.k, filters=filters)
+    def search(engine, questions, filters):
+        return [(q, engine.search(q, args.k, filters=filters)) for q in questions]
+
+    def show(result) -> None:
+        question, hits = result
         if args.json:
-            print(json.dumps({"question": question, "hits": [hit_record(h) for h in hits]}, ensure_ascii=False))
-            continue
+            print(json.dumps({"question": question, "hits": [hit_record(h) for h in hits]}, ensure_ascii=False), flush=True)
+            return
         print(f"问：{question}")
         for rank, hit in enumerate(hits, start=1):
             print(f"{rank}. [{hit.score:.4f} dense {hit.dense:.3f} #{hit.dense_rank} · bm25 {hit.lexical:.2f} #{hit.lexical_rank}] {hit.passage.citation}")
             print(f"   {hit.passage.text[:120]}")
-        print()
-    return 0
+        print(flush=True)
+
+    return _answer_batch(args, search, show)
 
 
 def _ask(args: argparse.Namespace) -> int:
-    questions = _read_questions(args)
-    engine = _engine(args)
-    filters = _filters(args, engine)
-    for response in engine.ask_many(questions, args.k, filters=filters):
-        if args.json:
-            print(json.dumps(response_record(response), ensure_ascii=False), flush=True)
-        else:
-            print(format_response(response), flush=True)
-    return 0
+    def ask(engine, questions, filters):
+        return engine.ask_many(questions, args.k, filters=filters)
+
+    def show(response) -> None:
+        print(json.dumps(response_record(response), ensure_ascii=False) if args.json else format_response(response), flush=True)
+
+    return _answer_batch(args, ask, show)
 
 
 def _eval(args: argparse.Namespace) -> int:

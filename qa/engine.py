@@ -26,6 +26,7 @@ from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex
+from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
 from .answer import CJK, confidence, extract_answers
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
@@ -37,7 +38,6 @@ from .tokens import ChineseTokenizer
 log = logging.getLogger(__name__)
 
 
-MAX_QUESTION_CHARS = 1000
 CANDIDATE_POOL = 50  # candidates taken from each retriever before fusion
 # Tuned on evals/ (scripts/bench_retrieval.py): BM25 over jieba words is the
 # sharper signal for Chinese questions; the dense ranking breaks its ties and
@@ -50,10 +50,6 @@ ANSWER_PASSAGES = 8  # passages whose sentences compete for the answer
 # calibrated value (see README).
 ABSTAIN_BELOW = 1.06
 ABSTAIN_MESSAGE = "文件中没有找到能够回答这个问题的内容。以下是最接近的段落，仅供参考。"
-
-
-class QuestionError(ValueError):
-    """The question cannot be asked as given (empty, too long)."""
 
 
 @dataclass(frozen=True)
@@ -123,15 +119,6 @@ def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: E
             shares.append(share)
     log.info("index: %d of %d letters encoded, %d reused", encoded, len(shares), len(shares) - encoded)
     return shares
-
-
-def check_question(question: str) -> str:
-    question = " ".join(str(question).split())
-    if not question:
-        raise QuestionError("the question is empty")
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question has {len(question)} characters; ask in at most {MAX_QUESTION_CHARS}")
-    return question
 
 
 class Engine:

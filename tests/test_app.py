@@ -426,3 +426,49 @@ def test_several_users_at_once_get_the_same_answers_as_one_at_a_time(served, eng
 
     with ThreadPoolExecutor(max_workers=len(questions)) as pool:
         assert list(pool.map(ask, questions)) == expected
+
+
+def _ask_over_http(url: str, question: str, k) -> tuple[str, dict | str]:
+    """(event, data) of one /ask call as any HTTP client makes it: JSON with \\u escapes, which
+    can carry lone surrogates (gradio_client cannot send them: it encodes its JSON as UTF-8)."""
+    import json
+
+    import httpx
+
+    body = json.dumps({"data": [question, k]})
+    called = httpx.post(f"{url}gradio_api/call/ask", content=body, headers={"content-type": "application/json"}, timeout=60)
+    stream = httpx.get(f"{url}gradio_api/call/ask/{called.json()['event_id']}", timeout=120).text
+    event, data = None, None
+    for line in stream.splitlines():
+        if line.startswith("event: "):
+            event = line.removeprefix("event: ")
+        elif line.startswith("data: ") and event in ("complete", "error"):
+            data = json.loads(line.removeprefix("data: "))
+    return event, data
+
+
+def test_the_ask_endpoint_refuses_text_that_is_not_valid_unicode_and_stays_up(served, engine, caplog):
+    for question, shown in (("\udcff\udcfe安理会？", "\\xff\\xfe安理会？"), ("安理会\ud800通过了几项决议？", "安理会\\ud800通过了")):
+        with caplog.at_level("ERROR"):
+            event, data = _ask_over_http(served[0], question, 5)
+        assert event == "error" and "not valid" in data["error"] and shown in data["error"], data
+    assert not [r for r in caplog.records if r.exc_info], "no server traceback"
+    assert _ask_over_http(served[0], ANSWERED, 3) == ("complete", [response_record(engine.ask(ANSWERED, 3))])
+
+
+@pytest.mark.parametrize("k", [2.5, "2.5", "zwei", 51])
+def test_the_ask_endpoint_takes_k_as_a_whole_number_from_1_to_50(served, k):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="k must be a whole number between 1 and 50"):
+        Client(served[0], verbose=False).predict(ANSWERED, k, api_name="/ask")
+
+
+def test_zero_width_characters_reach_the_chat_cleaned(engine):
+    hidden = ANSWERED[:3] + "\u200b\u2060" + ANSWERED[3:]
+    assert app.chat_turn(engine, hidden, 5, app.make_filters([], "", ""), follow_up=False) == app.chat_turn(
+        engine, ANSWERED, 5, app.make_filters([], "", ""), follow_up=False
+    )
+    empty, _ = app.chat_turn(engine, "\u200b\ufeff", 5, app.make_filters([], "", ""), follow_up=False)
+    assert app.EMPTY_REPLY in html.unescape(empty)
