@@ -55,7 +55,7 @@ def bench_squad(path: Path, limit: int | None) -> None:
 
     passages, questions = load_squad(path, limit)
     settings = Settings.from_env()
-    engine = Engine.from_passages(passages, Embedder(resolve_model(settings.model, settings.cache_dir)), progress=True)
+    engine = Engine.from_passages(passages, Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend)), progress=True)
     counts = {name: {1: 0, 5: 0, 20: 0} for name in ("dense", "bm25", "fusion")}
     for item in questions:
         for name, ranking in rankings(engine, item.question).items():
@@ -80,7 +80,7 @@ def bench_timing() -> None:
 
     imported = time.perf_counter()
     settings_model = Settings.from_env()
-    embedder = Embedder(resolve_model(settings_model.model, settings_model.cache_dir))
+    embedder = Embedder(resolve_model(settings_model.model, settings_model.cache_dir, settings_model.backend))
     loaded_model = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "index")
