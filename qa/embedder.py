@@ -82,7 +82,7 @@ class Embedder:
         else:
             model = _load(spec)
             self._encode_batch = lambda batch: model.encode(batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True)
-            self.dimension, prompts = int(model.get_sentence_embedding_dimension()), getattr(model, "prompts", {})
+            self.dimension, prompts = int(model.get_embedding_dimension()), getattr(model, "prompts", {})
         self.prompts = _prompts(prompts, spec.model_id)
 
     @property
