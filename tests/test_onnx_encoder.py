@@ -63,11 +63,14 @@ def test_queries_get_the_query_prompt(embedders):
 
 
 def test_length_sorted_batches_give_each_text_its_own_vector(embedders):
-    """Texts are reordered by length for batching; the vectors must come back in input order."""
-    texts = ["安理会", "安全理事会于2020年举行了多次公开会议，讨论了海地局势。", "S/2017/507", "安全理事会"]
+    """Texts are reordered by length for batching; the vectors must come back in input order.
+    (Not bit-equal: int8 activations are scaled per batch, so a vector moves a little with its batch.)"""
+    texts = ["安理会", "安全理事会于2020年举行了多次公开会议，讨论了海地局势。", "S/2017/507", "执笔方制度"]
     together = embedders["onnx"].encode_passages(texts, batch_size=2)
     alone = np.stack([embedders["onnx"].encode_passages([t])[0] for t in texts])
-    np.testing.assert_allclose(together, alone, atol=2e-3)
+    similarity = together @ alone.T
+    assert list(np.argmax(similarity, axis=1)) == list(range(len(texts)))
+    assert np.diag(similarity).min() >= MIN_COSINE
 
 
 def test_backend_is_part_of_the_model_id(embedders, cache_dir):
