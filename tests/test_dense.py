@@ -75,8 +75,9 @@ else:
     query = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     before = rss_mb()
     index = load_dense_index(path)
+    growth = rss_mb() - before  # before searching: a search pages in the lists it probes (a fifth here)
     hits = dense_search(index, query / np.linalg.norm(query), 10)
-    print(json.dumps({"growth_mb": rss_mb() - before, "hits": len(hits), "ntotal": index.ntotal}))
+    print(json.dumps({"growth_mb": growth, "hits": len(hits), "ntotal": index.ntotal}))
 """
 
 
@@ -89,4 +90,4 @@ def test_saved_approximate_index_is_memory_mapped_not_copied(tmp_path):
     done = subprocess.run([sys.executable, "-c", MMAP_PROBE, str(path), "load"], check=True, cwd=ROOT, capture_output=True, text=True)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ntotal"] == 100_000 and report["hits"] == 10
-    assert report["growth_mb"] < 0.25 * size_mb, f"loading {size_mb:.0f} MB grew RSS by {report['growth_mb']:.0f} MB"
+    assert report["growth_mb"] < 0.1 * size_mb, f"loading {size_mb:.0f} MB grew RSS by {report['growth_mb']:.0f} MB"
