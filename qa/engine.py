@@ -153,7 +153,7 @@ class Engine:
         settings = settings or Settings.from_env()
         parsed = load_corpus(settings.corpus_dir)
         tokenizer = ChineseTokenizer()
-        embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir))
+        embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
         letters = [letter.letter for letter in parsed]
         if rebuild != "always":

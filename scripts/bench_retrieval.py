@@ -55,7 +55,7 @@ def bench_squad(path: Path, limit: int | None) -> None:
 
     passages, questions = load_squad(path, limit)
     settings = Settings.from_env()
-    engine = Engine.from_passages(passages, Embedder(resolve_model(settings.model, settings.cache_dir)), progress=True)
+    engine = Engine.from_passages(passages, Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend)), progress=True)
     counts = {name: {1: 0, 5: 0, 20: 0} for name in ("dense", "bm25", "fusion")}
     for item in questions:
         for name, ranking in rankings(engine, item.question).items():
@@ -72,15 +72,13 @@ def bench_timing() -> None:
     import tempfile
 
     began = time.perf_counter()
-    import sentence_transformers  # noqa: F401  (the heavy imports, timed on their own)
-
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
     from qa.engine import Engine
 
     imported = time.perf_counter()
     settings_model = Settings.from_env()
-    embedder = Embedder(resolve_model(settings_model.model, settings_model.cache_dir))
+    embedder = Embedder(resolve_model(settings_model.model, settings_model.cache_dir, settings_model.backend))
     loaded_model = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(index_dir=Path(tmp) / "index")
@@ -100,7 +98,7 @@ def bench_timing() -> None:
         t = time.perf_counter()
         engine.ask_many(questions, 5)
         ask_ms = 1000 * (time.perf_counter() - t) / len(questions)
-    print(f"import torch + sentence-transformers + qa      {imported - began:6.1f} s")
+    print(f"import qa and its libraries                    {imported - began:6.1f} s")
     print(f"model load (converted folder cached)           {loaded_model - imported:6.1f} s")
     print(f"index build, 5 letters                         {built - loaded_model:6.1f} s  ({len(engine.passages)} passages, {len(engine.sentences.passage)} sentences)")
     print(f"cold start: new process to first answer        {cold_s:6.1f} s  (index already built)")
