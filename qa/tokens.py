@@ -92,7 +92,7 @@ class ChineseTokenizer:
         a longer term is read before the shorter ones inside it.
 
         >>> ChineseTokenizer().glossed("Who chairs the working group?")
-        [(15, 28, '工作组')]
+        [(4, 10, '主席'), (15, 28, '工作组')]
         """
         lowered = question.lower()
         found: list[tuple[int, int, str]] = []
