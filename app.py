@@ -79,6 +79,7 @@ CSS = """
   margin-bottom: .6em; }
 .qa-reply .qa-label { font-size: .8em; color: var(--body-text-color-subdued); margin: 0 0 .2em 0; }
 .qa-reply mark { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+.qa-reply mark.qa-short { font-weight: 700; }
 .qa-reply details { margin: .25em 0; }
 .qa-reply details > summary { cursor: pointer; }
 .qa-reply details p { margin: .3em 0 .3em 1em; }
@@ -110,15 +111,27 @@ def escape_text(text: str) -> str:
     return str(text).translate(_ESCAPES).replace("\r\n", "\n").replace("\n", "<br>")
 
 
-def highlight(text: str, start: int, end: int) -> str:
-    """`text` as HTML with text[start:end] in <mark>; every piece escaped.
+def highlight(text: str, start: int, end: int, mark: str = "<mark>") -> str:
+    """`text` as HTML with text[start:end] in <mark> (or the `mark` tag given); every piece escaped.
 
     >>> highlight("a<b>c", 1, 4)
     'a<mark>&lt;b&gt;</mark>c'
     """
     if not 0 <= start <= end <= len(text):
         raise ValueError(f"span {start}:{end} is outside a text of {len(text)} characters")
-    return f"{escape_text(text[:start])}<mark>{escape_text(text[start:end])}</mark>{escape_text(text[end:])}"
+    return f"{escape_text(text[:start])}{mark}{escape_text(text[start:end])}</mark>{escape_text(text[end:])}"
+
+
+def quotation_html(answer: Answer) -> str:
+    """The quoted answer, its short answer (a count, date, name …) marked inside it.
+
+    >>> p = Passage("x.txt", "信", dt.date(2023, 1, 1), "annex", (), "p1", "paragraph", "安理会派出了一支访问团。")
+    >>> quotation_html(Answer(p.text, 0, 12, 1.0, p, 6, 8))
+    '安理会派出了<mark class="qa-short">一支</mark>访问团。'
+    """
+    if answer.short_start is None:
+        return escape_text(answer.text)
+    return highlight(answer.text, answer.short_start - answer.start, answer.short_end - answer.start, '<mark class="qa-short">')
 
 
 def citation(passage: Passage) -> str:
@@ -141,7 +154,7 @@ def answer_html(answer: Answer) -> str:
     p = answer.passage
     return "\n".join(
         (
-            f'<blockquote class="qa-quote">「{escape_text(answer.text)}」</blockquote>',
+            f'<blockquote class="qa-quote">「{quotation_html(answer)}」</blockquote>',
             f'<p class="qa-cite">—— {escape_text(citation(p))}</p>',
             '<div class="qa-source">',
             f'<p class="qa-label">原文 · {escape_text(p.paragraph)}{" · " + escape_text(" > ".join(p.section)) if p.section else ""}</p>',
@@ -324,7 +337,8 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
     def ask(question: str, k: int = 5) -> dict:
         """Answer one question; returns one line of `qa ask --json`:
         {question, abstained, message, answers: [{text, score, source, letter, date, paragraph,
-        passage_id, passage, start, end}]} with passage[start:end] == text."""
+        passage_id, passage, start, end, short, short_start, short_end}]} with passage[start:end] == text
+        and passage[short_start:short_end] == short (null where no short answer is asked for)."""
         try:
             k = check_k(k)
         except ValueError as error:

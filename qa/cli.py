@@ -399,6 +399,9 @@ def answer_record(answer: Answer) -> dict[str, object]:
         "passage": p.text,
         "start": answer.start,
         "end": answer.end,
+        "short": answer.short,
+        "short_start": answer.short_start,
+        "short_end": answer.short_end,
     }
 
 

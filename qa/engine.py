@@ -27,7 +27,9 @@ from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex
 from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
-from .answer import CJK, confidence, extract_answers
+from .answer import extract_answers
+from .answer_model import shipped_models
+from .candidates import CJK
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
 from .letter_cache import LetterShare, load_share, save_share
@@ -45,10 +47,6 @@ CANDIDATE_POOL = 50  # candidates taken from each retriever before fusion
 FUSION_WEIGHTS = (1.0, 2.0)  # dense, lexical
 FUSION_K = 10
 ANSWER_PASSAGES = 8  # passages whose sentences compete for the answer
-# Below this confidence (the top answer's score, less a penalty when it lacks
-# the kind of answer asked for) the engine abstains; `qa eval` prints the
-# calibrated value (see README).
-ABSTAIN_BELOW = 1.06
 ABSTAIN_MESSAGE = "文件中没有找到能够回答这个问题的内容。以下是最接近的段落，仅供参考。"
 
 
@@ -132,7 +130,9 @@ class Engine:
         self.sentences = sentences
         self.sentence_index = sentence_index
         self.letters = tuple(letters)
-        self.abstain_below = ABSTAIN_BELOW
+        # Below this probability that the top span answers, the engine abstains: the
+        # threshold fitted with the answerability model (qa/data/answer_models.json).
+        self.abstain_below = shipped_models().threshold
         self.contexts = {letter.source: document_context(letter) for letter in self.letters}
         self._positions = {p.id: i for i, p in enumerate(self.passages)}
         self.embedder = embedder
@@ -280,10 +280,9 @@ class Engine:
         prepared = self.tokenizer.question_text(question)
         candidates = hits[: max(k, ANSWER_PASSAGES)]
         positions = [self._positions[h.passage.id] for h in candidates]
-        answers = tuple(extract_answers(prepared, query, candidates, positions, self.sentences, self.tokenizer, contexts=self.contexts, vocabulary=self.lexical.vocabulary, cross_lingual=not CJK.search(question), k=k))
-        support = confidence(prepared, answers[0], self.tokenizer) if answers else 0.0
-        abstained = not answers or support < self.abstain_below
-        return Response(question, answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]), support)
+        choice = extract_answers(prepared, query, candidates, positions, self.sentences, self.tokenizer, contexts=self.contexts, vocabulary=self.lexical.vocabulary, cross_lingual=not CJK.search(question), k=k)
+        abstained = not choice.answers or choice.probability < self.abstain_below
+        return Response(question, choice.answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]), round(choice.probability, 4))
 
     def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None) -> list[Response]:
         """`ask` for a batch: the questions are embedded together, once."""

@@ -120,7 +120,7 @@ def _report(rows: list[dict]) -> dict:
     return report
 
 
-def calibrate_threshold(rows: Sequence[dict], max_false_abstain: float = 0.05) -> dict:
+def calibrate_threshold(rows: Sequence[dict], max_false_abstain: float = 0.03) -> dict:
     """The abstention threshold that abstains on most unanswerable questions
     while wrongly abstaining on at most `max_false_abstain` of answerable ones.
 

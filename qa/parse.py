@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .cover import header_fields
-from .documents import Letter, Passage, Signatory, passage_id
+from .documents import Letter, Passage, Signatory
 from .layout import TITLE_START, label_form, letter_blocks
 from .readers.base import Document
 from .readers.text import text_document

@@ -26,26 +26,38 @@ class Hit:
 
 @dataclass(frozen=True)
 class Answer:
-    """A span quoted verbatim from a passage: `passage.text[start:end] == text`."""
+    """A span quoted verbatim from a passage: `passage.text[start:end] == text`.
+
+    Where the question asks for a count, date, name, place or symbol,
+    `passage.text[short_start:short_end]` is that short answer, inside the quotation.
+    """
 
     text: str
     start: int
     end: int
     score: float
     passage: Passage
+    short_start: int | None = None
+    short_end: int | None = None
 
     def __post_init__(self) -> None:
         if self.passage.text[self.start : self.end] != self.text:
             raise ValueError("an answer must be the exact span passage.text[start:end]")
+        if (self.short_start is None) != (self.short_end is None) or (self.short_start is not None and not self.start <= self.short_start < self.short_end <= self.end):
+            raise ValueError("a short answer must be a span inside the answer")
+
+    @property
+    def short(self) -> str | None:
+        """The short answer (a count, date, name, place or symbol), or None where none is asked or found."""
+        return None if self.short_start is None else self.passage.text[self.short_start : self.short_end]
 
 
 @dataclass(frozen=True)
 class Response:
     """The reply to one question: ranked answers, or an abstention with related reading.
 
-    `confidence` is how well the top answer is supported (its score, less a
-    penalty when it lacks the kind of answer asked for); below the engine's
-    threshold it abstains.
+    `confidence` is the probability that the top answer answers (the
+    answerability model's); below the engine's threshold it abstains.
     """
 
     question: str

@@ -84,14 +84,23 @@ class ChineseTokenizer:
         """
         if re.search(r"[\u4e00-\u9fff]", question):
             return question
+        terms = list(dict.fromkeys(chinese for _, _, chinese in self.glossed(question)))
+        return f"{question} （{' '.join(terms)}）" if terms else question
+
+    def glossed(self, question: str) -> list[tuple[int, int, str]]:
+        """(start, end, Chinese form) of each glossary term in an English question, in order;
+        a longer term is read before the shorter ones inside it.
+
+        >>> ChineseTokenizer().glossed("Who chairs the working group?")
+        [(4, 10, '主席'), (15, 28, '工作组')]
+        """
         lowered = question.lower()
-        found: list[tuple[int, str]] = []
+        found: list[tuple[int, int, str]] = []
         for pattern, chinese in self._glossary:
             for match in pattern.finditer(lowered):
-                found.append((match.start(), chinese))
+                found.append((match.start(), match.end(), chinese))
                 lowered = lowered[: match.start()] + " " * (match.end() - match.start()) + lowered[match.end() :]
-        terms = list(dict.fromkeys(chinese for _, chinese in sorted(found)))
-        return f"{question} （{' '.join(terms)}）" if terms else question
+        return sorted(found)
 
     @cached_property
     def _tagger(self) -> jieba.posseg.POSTokenizer:

@@ -386,9 +386,11 @@ def test_the_ask_endpoint_returns_one_line_of_qa_ask_json(served, engine):
     assert 1 <= len(record["answers"]) <= 3
     types = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "passage_id": str, "passage": str, "start": int, "end": int}
     for answer in record["answers"]:
-        assert set(answer) == set(types)
+        assert set(answer) == set(types) | {"short", "short_start", "short_end"}
         assert all(type(answer[key]) is kind for key, kind in types.items())
         assert answer["passage"][answer["start"] : answer["end"]] == answer["text"]
+        if answer["short"] is not None:
+            assert answer["passage"][answer["short_start"] : answer["short_end"]] == answer["short"]
         dt.date.fromisoformat(answer["date"])
 
 

@@ -14,7 +14,7 @@ from qa.cli import main
 from .conftest import ROOT
 
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_trial.json"
-ANSWER_KEYS = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "passage_id": str, "passage": str, "start": int, "end": int}
+ANSWER_KEYS = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "passage_id": str, "passage": str, "start": int, "end": int, "short": (str, type(None)), "short_start": (int, type(None)), "short_end": (int, type(None))}
 
 
 @pytest.fixture
@@ -33,6 +33,9 @@ def check_contract(record: dict, question: str) -> None:
         for key, kind in ANSWER_KEYS.items():
             assert isinstance(answer[key], kind), key
         assert answer["passage"][answer["start"] : answer["end"]] == answer["text"]
+        if answer["short"] is not None:
+            assert answer["passage"][answer["short_start"] : answer["short_end"]] == answer["short"]
+            assert answer["start"] <= answer["short_start"] < answer["short_end"] <= answer["end"]
         assert len(answer["date"]) == 10 and answer["passage_id"].startswith(answer["source"].rsplit(".", 1)[0])
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from qa.answer import SpecificTerms, confidence
-from qa.documents import Passage
+from qa.candidates import SpecificTerms
 from qa.kinds import answer_kind
-from qa.results import Answer
+from qa.short import short_span
 from qa.tokens import ChineseTokenizer
 
 TOKENIZER = ChineseTokenizer()
@@ -91,16 +88,18 @@ def test_dates_a_passage_lacks_are_missing_even_when_their_digits_stand_apart():
     assert SpecificTerms.of("第2509(2020)号决议以多少票通过？", TOKENIZER).missing_from(known, tokens) == 1
 
 
-def _answer(text: str) -> Answer:
-    passage = Passage("x.txt", "信", dt.date(2020, 2, 1), "annex", (), "p1", "paragraph", text)
-    return Answer(text, 0, len(text), 1.5, passage)
-
-
-def test_confidence_drops_for_an_answer_without_the_kind_asked():
-    question = "第2511(2020)号决议以多少票通过？"
-    with_count = _answer("安全理事会以13票赞成、2票弃权通过了第2511(2020)号决议")
-    without = _answer("安全理事会通过了第2511(2020)号决议")
-    assert confidence(question, with_count, TOKENIZER) == with_count.score
-    assert confidence(question, without, TOKENIZER) < without.score
-    # a reason may stand implicit in a sentence: no penalty
-    assert confidence("为什么通过了第2511(2020)号决议？", without, TOKENIZER) == without.score
+@pytest.mark.parametrize(
+    ("question", "text", "short"),
+    [
+        ("安理会在2019年派出了几支访问团？", "2019年，安理会向该地区派出了一支访问团，为期五天。", "一支"),
+        ("第2511(2020)号决议以多少票通过？", "安全理事会以13票赞成、2票弃权通过了第2511(2020)号决议", "13票"),
+        ("研讨会是何时举行的？", "研讨会于2021年3月4日至6日在日内瓦举行。", "2021年3月4日至6日"),
+        ("谁介绍了报告？", "会上，主管政治事务副秘书长罗斯玛丽·迪卡洛介绍了报告。", "罗斯玛丽·迪卡洛"),
+        ("哪份文件规定了这一做法？", "这一做法载于S/2017/507号说明。", "S/2017/507"),
+        ("为什么安理会延长了任务期限？", "安理会延长了任务期限，以便特派团完成过渡。", None),
+        ("谁介绍了报告？", "会上，主管政治事务的副秘书长介绍了报告。", None),
+    ],
+)
+def test_the_short_answer_is_the_span_of_the_kind_asked(question, text, short):
+    span = short_span(answer_kind(question), text, 0, len(text), question, TOKENIZER.tagged)
+    assert (text[span[0] : span[1]] if span else None) == short

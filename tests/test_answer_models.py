@@ -1,0 +1,67 @@
+"""The learned answer choice and abstention, with the real model, index and fitted model file."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from qa.answer_model import MODEL_FILE, AnswerModels, shipped_models
+from qa.evaluate import load_eval_set
+
+from .conftest import ROOT
+
+
+def test_the_threshold_is_read_from_the_fitted_model_file(engine):
+    stored = json.loads(resources.files("qa.data").joinpath(MODEL_FILE).read_text(encoding="utf-8"))
+    assert engine.abstain_below == stored["answerability"]["threshold"] == shipped_models().threshold
+    assert 0 < engine.abstain_below < 1
+    moved = {**stored, "answerability": {**stored["answerability"], "threshold": 0.123}}
+    assert AnswerModels.from_dict(moved).threshold == 0.123
+
+
+# Neither in evals/ nor among the questions the models were fitted on (scripts/data/offtopic_train.jsonl).
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the national flower of Japan?",
+        "阿尔巴尼亚的国土面积是多少平方公里？",
+        # Known misses, kept visible: the letter's title or signature block gets a probability just over the threshold.
+        pytest.param("新西兰总理是谁？", marks=pytest.mark.xfail(strict=True, reason="answered with 002's title, probability 0.17 against 0.16")),
+        pytest.param("菲利普·克里德尔卡大使会说几种语言？", marks=pytest.mark.xfail(strict=True, reason="answered with 004's signature block")),
+        "Which football club does the Belgian king support?",
+        "科威特有多少座清真寺？",
+    ],
+)
+def test_off_topic_and_absent_fact_questions_abstain(engine, question):
+    response = engine.ask(question)
+    assert response.abstained, (question, response.answers[0].text if response.answers else None, response.confidence)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # a country named inside a phrase (努力稳住海地局势)
+        ("2022年10月新设立的制裁制度旨在稳住哪个国家的局势？", "海地"),
+        # a place asked with 哪个场合: no longer withheld, but the ranker picks annex/4, not the sentence naming the retreat
+        pytest.param("科威特和圣文森特和格林纳丁斯在哪个场合讨论了安理会的工作方法？", "务虚会", marks=pytest.mark.xfail(strict=True, reason="answered from the wrong sentence")),
+    ],
+)
+def test_answerable_questions_the_hand_rules_withheld_are_answered(engine, question, expected):
+    response = engine.ask(question)
+    assert not response.abstained, response.confidence
+    assert expected in response.answers[0].text
+
+
+def test_short_answers_stand_inside_their_quotations_on_the_eval_set(engine):
+    items = load_eval_set(ROOT / "evals" / "letters.jsonl")
+    marked = 0
+    for response in engine.ask_many([item.question for item in items]):
+        for answer in response.answers:
+            assert answer.passage.text[answer.start : answer.end] == answer.text
+            if answer.short is not None:
+                assert answer.passage.text[answer.short_start : answer.short_end] == answer.short
+                assert answer.start <= answer.short_start < answer.short_end <= answer.end
+                marked += 1
+    assert marked > 50
