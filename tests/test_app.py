@@ -384,9 +384,9 @@ def test_the_ask_endpoint_returns_one_line_of_qa_ask_json(served, engine):
     assert set(record) == {"question", "abstained", "message", "answers"}
     assert isinstance(record["question"], str) and isinstance(record["abstained"], bool) and isinstance(record["message"], str)
     assert 1 <= len(record["answers"]) <= 3
-    types = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "passage_id": str, "passage": str, "start": int, "end": int}
+    types = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "citation": str, "passage_id": str, "passage": str, "start": int, "end": int}
     for answer in record["answers"]:
-        assert set(answer) == set(types) | {"short", "short_start", "short_end"}
+        assert set(answer) == set(types) | {"symbol", "short", "short_start", "short_end"}
         assert all(type(answer[key]) is kind for key, kind in types.items())
         assert answer["passage"][answer["start"] : answer["end"]] == answer["text"]
         if answer["short"] is not None:
@@ -474,3 +474,12 @@ def test_zero_width_characters_reach_the_chat_cleaned(engine):
     )
     empty, _ = app.chat_turn(engine, "\u200b\ufeff", 5, app.make_filters([], "", ""), follow_up=False)
     assert app.EMPTY_REPLY in html.unescape(empty)
+
+
+def test_the_chat_citation_names_the_symbol_when_the_cover_gives_one(all_passages):
+    import dataclasses
+
+    passage = all_passages[0]
+    assert " · None" not in app.citation(passage) and passage.letter_symbol is None
+    cited = app.citation(dataclasses.replace(passage, letter_symbol="S/2020/186"))
+    assert "S/2020/186" in cited and cited.startswith(f"《{passage.letter_title}》")

@@ -14,7 +14,7 @@ from qa.cli import main
 from .conftest import ROOT
 
 CMRC = ROOT.parent / "shared" / "benchmarks" / "cmrc2018" / "cmrc2018_trial.json"
-ANSWER_KEYS = {"text": str, "score": float, "source": str, "letter": str, "date": str, "paragraph": str, "passage_id": str, "passage": str, "start": int, "end": int, "short": (str, type(None)), "short_start": (int, type(None)), "short_end": (int, type(None))}
+ANSWER_KEYS = {"text": str, "score": float, "source": str, "letter": str, "symbol": (str, type(None)), "date": str, "paragraph": str, "citation": str, "passage_id": str, "passage": str, "start": int, "end": int, "short": (str, type(None)), "short_start": (int, type(None)), "short_end": (int, type(None))}
 
 
 @pytest.fixture
@@ -148,3 +148,20 @@ def test_a_near_miss_abstains_where_its_twin_is_answered(engine, near_miss, answ
     assert engine.ask(near_miss).abstained
     response = engine.ask(answerable)
     assert not response.abstained and expected in response.answers[0].text
+
+
+def test_an_answer_record_carries_the_letters_symbol_and_citation(engine):
+    """A letter whose cover gives its UN symbol is cited by it in `qa ask --json`; one
+    without gives null and its title."""
+    from dataclasses import replace
+
+    from qa.cli import answer_record
+
+    top = engine.ask("执笔方制度有哪些问题？").answers[0]
+    plain = answer_record(top)
+    assert plain["symbol"] is None and plain["citation"].startswith(top.passage.letter_title)
+    cited = replace(top, passage=replace(top.passage, letter_symbol="S/2020/186"))
+    record = answer_record(cited)
+    assert record["symbol"] == "S/2020/186"
+    assert record["citation"].startswith("S/2020/186 · ")
+    assert record["passage"][record["start"] : record["end"]] == record["text"]
