@@ -19,7 +19,6 @@ version and the source file's hash, and a folder without a matching marker is ne
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -36,6 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .checksums import file_sha256
 
 if TYPE_CHECKING:  # heavy imports happen only when converting
     import tokenizers
@@ -221,14 +222,6 @@ def _read_directory(cur: _Cursor) -> dict[str, TensorEntry]:
             raise ModelConversionError(f"{cur.path}: tensor {name} lies past the end of the file")
         tensors[name] = TensorEntry(dtype, n, offset, nbytes)
     return tensors
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- weights

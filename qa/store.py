@@ -28,7 +28,6 @@ and against what the caller expects, and raises `StaleIndex` with the reason.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -47,6 +46,7 @@ from .dense import index_kind, load_dense_index, save_dense_index
 from .documents import Passage
 from .lexical import LexicalIndex
 from .sentences import SentenceTable
+from .checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -390,13 +390,6 @@ def record_to_passage(record: dict) -> Passage:
         fields[key] = tuple(fields[key])
     return Passage(**fields)
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_hashes(folder: Path) -> dict[str, str]:
