@@ -137,8 +137,8 @@ def quotation_html(answer: Answer) -> str:
 def citation(passage: Passage) -> str:
     """《letter title》（date）· symbol · part · paragraph, as plain text (no symbol when the
     letter's cover gives none)."""
-    symbol = f" · {passage.letter_symbol}" if passage.letter_symbol else ""
-    return f"《{passage.letter_title}》（{passage.date.isoformat()}）{symbol} · {PART_NAMES[passage.part]} · {passage.paragraph}"
+    symbol = f"· {passage.letter_symbol} " if passage.letter_symbol else ""
+    return f"《{passage.letter_title}》（{passage.date.isoformat()}）{symbol}· {PART_NAMES[passage.part]} · {passage.paragraph}"
 
 
 def citation_to_copy(answer: Answer) -> str:
