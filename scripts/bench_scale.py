@@ -297,7 +297,7 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
     from qa.corpus import load_corpus
     from qa.engine import Engine, encode_letter
     from qa.letter_cache import load_share, save_share
-    from qa.store import IndexIdentity, LETTERS, current_generation, open_writer, write_index
+    from qa.store import IndexIdentity, LETTERS, current_generation, open_writer, read_manifest
 
     rng = np.random.default_rng(n)
     identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
@@ -311,7 +311,6 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
             engine = Engine.from_shares(shares, embedder, tokenizer)
             manifest = writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
         build_s = time.perf_counter() - began
-        passages = manifest["passage_count"]
         del engine
         # one more letter: a real one of the corpus, encoded for real, then the index updated
         new = load_corpus(Settings.from_env().corpus_dir)[0]
@@ -326,6 +325,8 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
             writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
         add_s = time.perf_counter() - began
         del engine, shares
+        passages = manifest["passage_count"]
+        manifest = read_manifest(folder)  # the index that answers below has the added letter
         disk_mb = folder_mb(current_generation(folder))
         shares_mb = folder_mb(folder / LETTERS)
         run = subprocess.run([sys.executable, __file__, "--answer", str(folder), str(questions_file)], capture_output=True, text=True)
