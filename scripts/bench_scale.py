@@ -340,8 +340,6 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
 
 def answer_index(folder: Path, questions_file: Path) -> dict:
     """Run in a fresh process: load the index, answer the questions, report latency, RSS and recall."""
-    import resource
-
     from qa.config import Settings
     from qa.dense import dense_search
     from qa.embedder import Embedder, resolve_model
@@ -370,11 +368,11 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
         for index, vectors, out in ((engine.dense, engine.vectors, recall), (engine.sentence_index, engine.sentences.vectors, sentence_recall)):
             exact = set(np.argsort(-(vectors @ query))[:10].tolist())
             out.append(len(exact & {p for p, _ in dense_search(index, query, 10)}) / 10)
-    status = Path("/proc/self/status").read_text()
-    rss_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would show the parent's RSS
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     return {
-        "rss_mb": round(rss_kb / 1024, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+        "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1),
         "load_s": round(load_s, 2),
         "search_p50_ms": round(percentile(search_ms, 50), 1),
         "search_p95_ms": round(percentile(search_ms, 95), 1),
