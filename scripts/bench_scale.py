@@ -14,8 +14,17 @@ Gaussian noise (renormalised); queries are the eval set's questions, encoded. Fo
 build time, index size, exact (flat) and approximate (`qa.dense` above EXACT_LIMIT) search
 latency p50/p95 through `dense_search`, and recall@10 of the approximate index against exact.
 
-The whole-pipeline table (`--sizes ... --json` with build_s, add_letter_s, disk_mb, rss_mb,
-search/ask p50/p95) needs the incremental index; it is not written yet.
+--sizes (without --dense): the whole pipeline by size. Real Chinese text: the letters' passages
+and the contexts of the CMRC trial and DRCD test sets, cut into passages (as `qa squad` does); a
+sample of REAL_SAMPLE of them is encoded for real once (passages and sentences, cached in
+.cache/bench_scale/) and tokenised with jieba. Synthetic letters of LETTER_PASSAGES passages each
+reuse these passages (real text, real tokens) with their real vectors plus noise, renormalised
+("vectors": "derived"). The index is built through the project's path: letter shares (saved to
+letters/ as a build does) -> `Engine.from_shares` -> `write_index`. add_letter_s: one more real
+letter encoded (timed apart, add_letter_encode_s), then every share loaded back from letters/,
+reassembled and committed (parsing the corpus is not counted). A fresh process then loads the
+index and answers QUESTIONS questions (eval set, CMRC, DRCD): search and ask latency, RSS after
+them (rss_mb) and peak, recall@10 of the passage and sentence dense indexes against exact search.
 """
 
 from __future__ import annotations
@@ -34,6 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 QUERY_SAMPLE = 40  # questions timed one by one for query latency
+REAL_SAMPLE = 400  # passages encoded for real (with their sentences) for --sizes: 2 cores, minutes
+MAX_CHARS = 300  # longest CMRC/DRCD context taken into the real sample
+LETTER_PASSAGES = 50  # passages per synthetic letter
+QUESTIONS = 200
+BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
+SQUAD_FILES = (BENCHMARKS / "cmrc2018" / "cmrc2018_trial.json", BENCHMARKS / "drcd" / "DRCD_test.json")
+CACHE = ROOT / ".cache" / "bench_scale"
 
 
 def letter_texts() -> tuple[list[str], list[str]]:
@@ -207,6 +223,184 @@ def bench_dense(sizes: list[int]) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- whole pipeline
+
+
+def real_share(embedder, tokenizer):
+    """The real sample as one LetterShare (passages, vectors, sentences, jieba tokens), encoded once."""
+    import hashlib
+    import random
+
+    from qa.config import Settings
+    from qa.corpus import load_corpus
+    from qa.engine import document_context, index_text
+    from qa.letter_cache import LetterShare, load_share, save_share
+    from qa.sentences import build_sentence_table
+    from qa.squad import load_squad
+
+    parsed = load_corpus(Settings.from_env().corpus_dir)
+    letters = [(p, document_context(letter.letter)) for letter in parsed for p in letter.passages]
+    # contexts no longer than a letter's paragraphs (a whole DRCD article encodes ten times slower)
+    squad = [(p, p.letter_title) for path in SQUAD_FILES for p in load_squad(path)[0] if len(p.text) <= MAX_CHARS]
+    random.Random(0).shuffle(squad)
+    pool = (letters + squad)[:REAL_SAMPLE]
+    passages = tuple(p for p, _ in pool)
+    texts = [index_text(p, context) for p, context in pool]
+    sha = hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    share = load_share(CACHE, "real-sample", sha, passages, embedder.model_id, tokenizer.settings)
+    if share is None:
+        print(f"encoding {len(passages)} real passages and their sentences (once)", file=sys.stderr)
+        vectors = embedder.encode_passages(texts, progress=True)
+        sentences = build_sentence_table(passages, embedder, progress=True)
+        share = LetterShare("real-sample", sha, passages, vectors, sentences, tuple(tuple(tokenizer.tokens(t)) for t in texts))
+        save_share(CACHE, share, embedder.model_id, tokenizer.settings)
+    return share
+
+
+def jitter(vectors: np.ndarray, rng: np.random.Generator, noise: float = 0.3) -> np.ndarray:
+    """Real vectors plus Gaussian noise of relative norm `noise`, renormalised (cosine ~0.96)."""
+    out = vectors + noise * rng.standard_normal(vectors.shape, dtype=np.float32) / np.sqrt(vectors.shape[1])
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def synthetic_share(real, number: int, rng: np.random.Generator):
+    """A letter of LETTER_PASSAGES passages drawn from the real sample (text and tokens real, vectors derived)."""
+    import dataclasses
+
+    from qa.letter_cache import LetterShare
+    from qa.sentences import SentenceTable
+
+    source = f"synthetic-{number:07d}.txt"
+    picks = rng.integers(0, len(real.passages), LETTER_PASSAGES)
+    passages = tuple(dataclasses.replace(real.passages[i], source=source, label=f"p{k + 1}", part="annex", cited_by=(), footnotes=()) for k, i in enumerate(picks))
+    rows = [real.sentences.rows_of(int(i)) for i in picks]
+    flat = np.concatenate([np.arange(r.start, r.stop) for r in rows]).astype(np.int64)
+    sentences = SentenceTable(
+        np.repeat(np.arange(len(picks), dtype=np.int32), [len(r) for r in rows]),
+        real.sentences.start[flat],
+        real.sentences.end[flat],
+        jitter(real.sentences.vectors[flat], rng),
+    )
+    return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tuple(real.tokens[i] for i in picks))
+
+
+def folder_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
+
+
+def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
+    import subprocess
+
+    from qa import __version__
+    from qa.config import Settings
+    from qa.corpus import load_corpus
+    from qa.engine import Engine, encode_letter
+    from qa.letter_cache import load_share, save_share
+    from qa.store import IndexIdentity, LETTERS, current_generation, open_writer, read_manifest
+
+    rng = np.random.default_rng(n)
+    identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
+    with tempfile.TemporaryDirectory(dir=ROOT / ".cache") as tmp:
+        folder = Path(tmp) / "index"
+        began = time.perf_counter()
+        with open_writer(folder) as writer:
+            shares = [synthetic_share(real, j, rng) for j in range(-(-n // LETTER_PASSAGES))]
+            for share in shares:
+                save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
+            engine = Engine.from_shares(shares, embedder, tokenizer)
+            manifest = writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
+        build_s = time.perf_counter() - began
+        del engine
+        # one more letter: a real one of the corpus, encoded for real, then the index updated
+        new = load_corpus(Settings.from_env().corpus_dir)[0]
+        began = time.perf_counter()
+        added = encode_letter(new, "f" * 64, embedder, tokenizer)
+        encode_s = time.perf_counter() - began
+        began = time.perf_counter()
+        with open_writer(folder) as writer:
+            save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
+            shares = [load_share(writer.letters_dir, s.source, s.sha256, s.passages, embedder.model_id, tokenizer.settings) for s in shares] + [added]
+            engine = Engine.from_shares(shares, embedder, tokenizer)
+            writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
+        add_s = time.perf_counter() - began
+        del engine, shares
+        passages = manifest["passage_count"]
+        manifest = read_manifest(folder)  # the index that answers below has the added letter
+        disk_mb = folder_mb(current_generation(folder))
+        shares_mb = folder_mb(folder / LETTERS)
+        run = subprocess.run([sys.executable, __file__, "--answer", str(folder), str(questions_file)], capture_output=True, text=True)
+        if run.returncode:
+            sys.exit(f"the answering process failed:\n{run.stderr[-2000:]}")
+        answered = json.loads(run.stdout.strip().splitlines()[-1])
+    row = {"passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "sentences": manifest["sentence_count"], "vectors": "derived", "real_encoded": len(real.passages)}
+    print(json.dumps(row), file=sys.stderr, flush=True)
+    return row
+
+
+def answer_index(folder: Path, questions_file: Path) -> dict:
+    """Run in a fresh process: load the index, answer the questions, report latency, RSS and recall."""
+    from qa.config import Settings
+    from qa.dense import dense_search
+    from qa.embedder import Embedder, resolve_model
+    from qa.engine import Engine
+    from qa.store import IndexIdentity, read_index, read_manifest
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    manifest = read_manifest(folder)
+    began = time.perf_counter()
+    stored = read_index(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], manifest["tokenizer"]))
+    tokenizer = ChineseTokenizer()
+    engine = Engine(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend)), tokenizer)
+    load_s = time.perf_counter() - began
+    questions = json.loads(questions_file.read_text(encoding="utf-8"))
+    engine.ask(questions[0])  # first-call set-up (jieba, glossary) is not latency
+    search_ms, ask_ms, recall, sentence_recall = [], [], [], []
+    for question in questions:
+        began = time.perf_counter()
+        engine.search(question)
+        search_ms.append(1000 * (time.perf_counter() - began))
+        began = time.perf_counter()
+        engine.ask(question)
+        ask_ms.append(1000 * (time.perf_counter() - began))
+        query = engine.encode_question(question)
+        for index, vectors, out in ((engine.dense, engine.vectors, recall), (engine.sentence_index, engine.sentences.vectors, sentence_recall)):
+            exact = set(np.argsort(-(vectors @ query))[:10].tolist())
+            out.append(len(exact & {p for p, _ in dense_search(index, query, 10)}) / 10)
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would show the parent's RSS
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {
+        "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+        "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1),
+        "load_s": round(load_s, 2),
+        "search_p50_ms": round(percentile(search_ms, 50), 1),
+        "search_p95_ms": round(percentile(search_ms, 95), 1),
+        "ask_p50_ms": round(percentile(ask_ms, 50), 1),
+        "ask_p95_ms": round(percentile(ask_ms, 95), 1),
+        "recall_at_10": round(float(np.mean(recall)), 4),
+        "sentence_recall_at_10": round(float(np.mean(sentence_recall)), 4),
+        "questions": len(questions),
+    }
+
+
+def bench_sizes(sizes: list[int]) -> list[dict]:
+    from qa.config import Settings
+    from qa.embedder import Embedder, resolve_model
+    from qa.squad import load_squad
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    embedder = Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
+    tokenizer = ChineseTokenizer()
+    real = real_share(embedder, tokenizer)
+    squad = [[q.question for q in load_squad(path)[1]] for path in SQUAD_FILES]
+    questions = (eval_questions()[: QUESTIONS // 2] + squad[0][: QUESTIONS // 4] + squad[1])[:QUESTIONS]
+    questions_file = CACHE / "questions.json"
+    questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
+    return [bench_size(n, real, embedder, tokenizer, questions_file) for n in sizes]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--encoders", action="store_true", help="compare the embedding backends")
@@ -214,15 +408,25 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     args = parser.parse_args()
+    if args.answer:
+        print(json.dumps(answer_index(*args.answer)))
+        return
     if args.encoders:
         rows = bench_encoders(args.rounds)
     elif args.dense:
         rows = bench_dense([int(s) for s in args.sizes.split(",")])
     else:
-        sys.exit("the whole-pipeline --sizes table needs the incremental index (not written yet); use --encoders or --dense")
-    for row in rows:
-        print(json.dumps(row, ensure_ascii=False) if args.json else "  ".join(f"{k} {v}" for k, v in row.items()))
+        rows = bench_sizes([int(s) for s in args.sizes.split(",")])
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+    elif rows:
+        columns = list(rows[0])
+        print(" | ".join(columns))
+        for row in rows:
+            print(" | ".join(str(row.get(c, "")) for c in columns))
 
 
 if __name__ == "__main__":
