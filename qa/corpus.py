@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .checksums import file_sha256
 from .parse import LetterFormatError, ParsedLetter, parse_document
 from .readers import SUFFIXES, ReaderError, read_document
 from .readers.text import read_text
@@ -116,7 +117,7 @@ def corpus_hash(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode("utf-8") + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
 
 
