@@ -287,6 +287,17 @@ def chat_turn(engine: Engine, question: str, k: int, filters: Filters, *, follow
     return reply, copy
 
 
+def letter_choices(letters: Sequence[Letter]) -> list[tuple[str, str]]:
+    """(label, source) of each letter, as the letter filter offers them."""
+    return [(letter_label(l), l.source) for l in letters]
+
+
+def letter_controls(letters: Sequence[Letter]) -> tuple[dict, list[list[str]]]:
+    """(the letter filter's choices, the letters tab's rows) for these letters, by date."""
+    ordered = sorted(letters, key=lambda l: (l.date, l.source))
+    return gr.update(choices=letter_choices(ordered)), letter_rows(ordered)
+
+
 def add_uploaded(live: LiveEngine, paths: Sequence[Path]) -> tuple[str, list[Letter]]:
     """Add uploaded letter files to the corpus and the index (as `qa add`);
     (status as HTML, the letters now, by date). Never raises."""
@@ -359,7 +370,12 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
             return "请先选择信件文件。", gr.skip(), gr.skip()
         progress(0, desc="解析并编码新信件…")
         status, now = add_uploaded(live, [Path(p) for p in paths])
-        return status, gr.update(choices=[(letter_label(l), l.source) for l in now]), letter_rows(now)
+        return status, *letter_controls(now)
+
+    def current_letters():
+        """The letter controls as the index on disk has them now: a page opened, or the letters
+        tab shown, after a letter was added elsewhere (another chat, `qa add`) lists it."""
+        return letter_controls(live.current.letters)
 
     letters = sorted(live.current.letters, key=lambda l: (l.date, l.source))
     with gr.Blocks(title="安理会信件问答", analytics_enabled=False) as demo:
@@ -403,7 +419,7 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
                     gr.ClearButton([chatbot, question, cite], value="清空对话")
                 with gr.Column(scale=1, min_width=260):
                     sources = gr.Dropdown(
-                        choices=[(letter_label(l), l.source) for l in letters],
+                        choices=letter_choices(letters),
                         value=[],
                         multiselect=True,
                         label="只查这些信件（不选则全部）",
@@ -412,7 +428,7 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
                     date_from = gr.Textbox(label="起始日期", placeholder="YYYY-MM-DD", elem_id="qa-from")
                     date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD", elem_id="qa-to")
                     k = gr.Slider(1, MAX_K, value=5, step=1, label="答案数", elem_id="qa-k")
-        with gr.Tab("信件列表", elem_id="qa-letters-tab"):
+        with gr.Tab("信件列表", elem_id="qa-letters-tab") as letters_tab:
             letter_table = gr.Dataframe(
                 value=letter_rows(letters),
                 headers=["日期", "发信国", "收信人", "标题", "文件"],
@@ -433,6 +449,8 @@ def build_app(engine: Engine | LiveEngine, *, allow_upload: bool = False) -> gr.
                 add_button = gr.Button("加入语料并建立索引", elem_id="qa-upload-button")
                 upload_status = gr.Markdown(elem_id="qa-upload-status")
             add_button.click(upload, files, [upload_status, sources, letter_table], api_visibility="private", concurrency_limit=1)
+        for shown in (demo.load, letters_tab.select):
+            shown(current_letters, None, [sources, letter_table], api_visibility="private", queue=False)
         gr.api(ask, api_name="ask")
     return demo
 

@@ -196,3 +196,18 @@ def test_the_chat_upload_adds_a_letter_and_the_next_question_cites_it(engine, li
     assert NEW in {l.source for l in letters}
     reply, copy = app.chat_turn(live.current, f"公开辩论将在{PLACE}举行吗？", 3, app.Filters(), follow_up=False)
     assert "2025年5月2日" in reply
+
+
+def test_a_chat_opened_before_an_add_lists_the_new_letter_when_a_page_loads(engine, library, tmp_path):
+    app = pytest.importorskip("app")
+    live = LiveEngine(Engine.open(library, rebuild="never", embedder=engine.embedder), library)
+    demo = app.build_app(live)  # no upload tab: the letter comes from elsewhere
+    refreshes = [fn for fn in demo.fns.values() if fn.name == "current_letters"]
+    assert {trigger for fn in refreshes for _, trigger in fn.targets} == {"load", "select"}, "when a page loads and when the letters tab is shown"
+    refresh = refreshes[0]
+    before, _ = refresh.fn()
+    assert NEW not in {source for _, source in before["choices"]}
+    add_letters(library, [make_letter(tmp_path / "incoming")], embedder=engine.embedder)
+    choices, rows = refresh.fn()
+    assert NEW in {source for _, source in choices["choices"]}
+    assert NEW in {row[-1] for row in rows}
