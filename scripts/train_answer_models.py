@@ -243,7 +243,7 @@ def hand_ranker() -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rankers", default="hand,linear,softmax,trees", help="rankers to compare (comma-separated)")
+    parser.add_argument("--rankers", default="hand,linear,trees", help="rankers to compare (comma-separated; softmax: the conditional logit)")
     parser.add_argument("--no-write", action="store_true", help="report only")
     args = parser.parse_args()
     tokenizer = ChineseTokenizer()
