@@ -31,8 +31,11 @@ TRAINING_ITERATIONS = 10  # k-means iterations; more cost build time and gained 
 FILTER_SCAN_ALL = 0.05  # a filter admitting under 5% of the vectors scans every list (few are left in each)
 
 
+ADD_ROWS = 100_000  # vectors added at a time, so a memory-mapped collection is never copied whole
+
+
 def build_dense_index(vectors: np.ndarray, *, exact_limit: int = EXACT_LIMIT) -> faiss.Index:
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    """`vectors`: an array, or anything with its shape and row indexing (a `segments.RowStack`)."""
     dimension = vectors.shape[1]
     if len(vectors) <= exact_limit:
         index = faiss.IndexFlatIP(dimension)
@@ -41,9 +44,10 @@ def build_dense_index(vectors: np.ndarray, *, exact_limit: int = EXACT_LIMIT) ->
         index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), lists * TRAINING_PER_LIST), replace=False)
         index.cp.niter = TRAINING_ITERATIONS
-        index.train(vectors[np.sort(sample)])
+        index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
         index.nprobe = min(lists, max(MIN_PROBES, math.ceil(PROBED_FRACTION * lists)))
-    index.add(vectors)
+    for start in range(0, len(vectors), ADD_ROWS):
+        index.add(np.ascontiguousarray(vectors[start : start + ADD_ROWS], dtype=np.float32))
     return index
 
 
@@ -72,6 +76,8 @@ def save_dense_index(index: faiss.Index, path: Path) -> None:
 
 
 def load_dense_index(path: Path) -> faiss.Index:
-    """A flat index is read into memory; an IVF index has its lists memory-mapped from `path`
-    (read-only), so keep the file in place while the index is in use."""
-    return faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+    """The index memory-mapped from `path` (read-only: a flat index's vectors, an IVF index's
+    lists), so keep the file in place while the index is in use. FAISS has one flag for each."""
+    with open(path, "rb") as handle:
+        flat = handle.read(4) in (b"IxFI", b"IxF2", b"IxFl")  # IndexFlatIP / IndexFlatL2 / IndexFlat
+    return faiss.read_index(str(path), (faiss.IO_FLAG_MMAP_IFC if flat else faiss.IO_FLAG_MMAP) | faiss.IO_FLAG_READ_ONLY)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +26,17 @@ from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex
+from .postings import SegmentedBM25
 from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
 from .answer import extract_answers
 from .answer_model import shipped_models
 from .candidates import CJK
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
-from .letter_cache import LetterShare, load_share, save_share
+from .letter_cache import LetterShare, load_share, passages_digest, save_share
 from .parse import ParsedLetter
-from .store import LETTERS, IndexIdentity, IndexNotWritable, StaleIndex, file_sha256, open_writer, read_index
+from .segments import PassageList
+from .store import LETTERS, IndexIdentity, IndexNotWritable, StaleIndex, file_sha256, open_writer, read_index, reusable_base
 from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
@@ -97,11 +99,10 @@ def encode_letter(parsed: ParsedLetter, sha256: str, embedder: Embedder, tokeniz
     return LetterShare(parsed.letter.source, sha256, passages, vectors, sentences, tuple(tuple(tokenizer.tokens(text)) for text in texts))
 
 
-def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: Embedder, tokenizer: ChineseTokenizer, *, cache_dir: Path, reuse: bool = True, save: bool = True, progress: bool = False) -> list[LetterShare]:
-    """Every letter's share: taken from `cache_dir` when `reuse` finds it there,
-    else encoded and (when `save`) stored there at once, so an interrupted
+def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: Embedder, tokenizer: ChineseTokenizer, *, cache_dir: Path, reuse: bool = True, save: bool = True, progress: bool = False) -> Iterator[LetterShare]:
+    """Every letter's share, one at a time: taken from `cache_dir` when `reuse` finds
+    it there, else encoded and (when `save`) stored there at once, so an interrupted
     build loses at most the letter it was encoding."""
-    shares = []
     encoded = 0
     with tqdm(parsed, desc="letters", unit="letter", disable=not progress, file=sys.stderr) as bar:
         for letter in bar:
@@ -114,16 +115,15 @@ def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: E
                 encoded += 1
                 if save:
                     save_share(cache_dir, share, embedder.model_id, tokenizer.settings)
-            shares.append(share)
-    log.info("index: %d of %d letters encoded, %d reused", encoded, len(shares), len(shares) - encoded)
-    return shares
+            yield share
+    log.info("index: %d of %d letters encoded, %d reused", encoded, len(parsed), len(parsed) - encoded)
 
 
 class Engine:
     """A searchable collection of passages with dense and lexical indexes."""
 
     def __init__(self, passages: Sequence[Passage], vectors: np.ndarray, dense, lexical: LexicalIndex, sentences: SentenceTable, sentence_index, embedder: Embedder, tokenizer: ChineseTokenizer, letters: Sequence[Letter] = (), manifest: dict | None = None):
-        self.passages = tuple(passages)
+        self.passages = passages if hasattr(passages, "position") else PassageList(passages)  # a PassageStore reads from disk
         self.vectors = vectors
         self.dense = dense
         self.lexical = lexical
@@ -134,7 +134,6 @@ class Engine:
         # threshold fitted with the answerability model (qa/data/answer_models.json).
         self.abstain_below = shipped_models().threshold
         self.contexts = {letter.source: document_context(letter) for letter in self.letters}
-        self._positions = {p.id: i for i, p in enumerate(self.passages)}
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.manifest = manifest or {}
@@ -156,6 +155,7 @@ class Engine:
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
         letters = [letter.letter for letter in parsed]
+        corpus = {letter.letter.source: file_sha256(settings.corpus_dir / letter.letter.source) for letter in parsed}
         if rebuild != "always":
             try:
                 return cls._load(settings, identity, embedder, tokenizer, letters)
@@ -170,15 +170,20 @@ class Engine:
                         return cls._load(settings, identity, embedder, tokenizer, letters)
                     except StaleIndex:
                         pass
-                shares = encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
-                engine = cls.from_shares(shares, embedder, tokenizer, letters=letters)
-                engine.manifest = writer.commit(identity, engine, __version__, [share.record(embedder.model_id, tokenizer.settings) for share in shares])
-                return engine
+                # letters the current index holds are kept (their segments reused), the others encoded
+                base = reusable_base(settings.index_dir, identity) if rebuild != "always" else None
+                held = {(letter["source"], letter["sha256"], letter.get("passages_sha256")) for record in base["segments"] for letter in record["letters"]} if base else set()
+                wanted = {(letter.letter.source, corpus[letter.letter.source], passages_digest(letter.passages)): letter for letter in parsed}
+                removed = {source for source, sha256, digest in held - set(wanted)}
+                new = [letter for key, letter in wanted.items() if key not in held]
+                shares = encode_letters(new, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
+                writer.update(identity, __version__, ((share, share.record(embedder.model_id, tokenizer.settings)) for share in shares), base=base, removed=removed)
+                return cls._load(settings, identity, embedder, tokenizer, letters)
         except IndexNotWritable as why:
             if must_save:
                 raise
             log.warning("the index could not be saved (%s); answering from an index built in memory", why)
-        shares = encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=settings.index_dir / LETTERS, save=False, progress=progress)
+        shares = list(encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=settings.index_dir / LETTERS, save=False, progress=progress))
         return cls.from_shares(shares, embedder, tokenizer, letters=letters)
 
     @classmethod
@@ -198,7 +203,7 @@ class Engine:
             np.concatenate([share.sentences.end for share in shares]).astype(np.int32),
             np.concatenate([share.sentences.vectors for share in shares]).astype(np.float32, copy=False),
         )
-        lexical = LexicalIndex.build([tokens for share in shares for tokens in share.tokens])
+        lexical = SegmentedBM25.build([tokens for share in shares for tokens in share.tokens])
         return cls(passages, vectors, build_dense_index(vectors), lexical, sentences, build_dense_index(sentences.vectors), embedder, tokenizer, letters)
 
     @classmethod
@@ -209,7 +214,7 @@ class Engine:
         contexts = {letter.source: document_context(letter) for letter in letters}
         texts = [index_text(p, contexts.get(p.source, p.letter_title)) for p in passages]
         vectors = embedder.encode_passages(texts, progress=progress)
-        lexical = LexicalIndex.build([tokenizer.tokens(text) for text in texts])
+        lexical = SegmentedBM25.build([tokenizer.tokens(text) for text in texts])
         sentences = build_sentence_table(passages, embedder, progress=progress)
         return cls(passages, vectors, build_dense_index(vectors), lexical, sentences, build_dense_index(sentences.vectors), embedder, tokenizer, letters)
 
@@ -279,7 +284,7 @@ class Engine:
         hits = self.search_encoded(question, query, max(k, related, ANSWER_PASSAGES), filters=filters)
         prepared = self.tokenizer.question_text(question)
         candidates = hits[: max(k, ANSWER_PASSAGES)]
-        positions = [self._positions[h.passage.id] for h in candidates]
+        positions = [self.passages.position(h.passage) for h in candidates]
         choice = extract_answers(prepared, query, candidates, positions, self.sentences, self.tokenizer, contexts=self.contexts, vocabulary=self.lexical.vocabulary, cross_lingual=not CJK.search(question), k=k)
         abstained = not choice.answers or choice.probability < self.abstain_below
         return Response(question, choice.answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]), round(choice.probability, 4))
@@ -293,4 +298,4 @@ class Engine:
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
         if filters is None or not filters.active:
             return None
-        return np.array([i for i, p in enumerate(self.passages) if filters.admits(p)], dtype=np.int64)
+        return self.passages.admitted(filters)

