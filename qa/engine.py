@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, as_mask
 from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
 from .answer import extract_answers
 from .answer_model import shipped_models
@@ -117,6 +118,35 @@ def encode_letters(parsed: Sequence[ParsedLetter], corpus_dir: Path, embedder: E
             shares.append(share)
     log.info("index: %d of %d letters encoded, %d reused", encoded, len(shares), len(shares) - encoded)
     return shares
+
+
+@dataclass(frozen=True)
+class FilterColumns:
+    """Each passage's letter (a number) and date (an ordinal): what `Filters` reads."""
+
+    letters: dict[str, int]
+    letter: np.ndarray  # int32, the number of each passage's letter in `letters`
+    day: np.ndarray  # int32, each passage's date.toordinal()
+
+    @classmethod
+    def of(cls, passages: Sequence[Passage]) -> "FilterColumns":
+        letters: dict[str, int] = {}
+        letter = np.fromiter((letters.setdefault(p.source, len(letters)) for p in passages), dtype=np.int32, count=len(passages))
+        day = np.fromiter((p.date.toordinal() for p in passages), dtype=np.int32, count=len(passages))
+        return cls(letters, letter, day)
+
+    def admitted(self, filters: Filters) -> np.ndarray:
+        """`[filters.admits(p) for p in passages]` as a boolean array."""
+        mask = np.ones(len(self.letter), dtype=bool)
+        if filters.sources:
+            wanted = np.zeros(len(self.letters), dtype=bool)
+            wanted[[self.letters[s] for s in filters.sources if s in self.letters]] = True
+            mask &= wanted[self.letter]
+        if filters.date_from is not None:
+            mask &= self.day >= filters.date_from.toordinal()
+        if filters.date_to is not None:
+            mask &= self.day <= filters.date_to.toordinal()
+        return mask
 
 
 class Engine:
@@ -230,6 +260,8 @@ class Engine:
         rankings are merged by weighted reciprocal rank fusion.
         """
         allowed = self._allowed(filters)
+        if allowed is not None:
+            allowed = as_mask(allowed, len(self.passages))
         pool = max(CANDIDATE_POOL, k)
         dense_order, dense_scores = self.dense_ranking(query, pool, allowed)
         lexical_hits = self.lexical_ranking(self.tokenizer.question_text(question), pool, allowed)
@@ -251,9 +283,12 @@ class Engine:
         ]
 
     def dense_ranking(self, query: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> tuple[list[int], dict[int, float]]:
-        """Passage positions by dense evidence, best first, with their scores."""
+        """Passage positions by dense evidence, best first, with their scores; `allowed`:
+        the positions admitted, or a boolean mask over the passages."""
+        if allowed is not None:
+            allowed = as_mask(allowed, len(self.passages))
         candidates = {p for p, _ in dense_search(self.dense, query, pool, allowed)}
-        sentence_rows = None if allowed is None else np.flatnonzero(np.isin(self.sentences.passage, allowed))
+        sentence_rows = None if allowed is None else allowed[self.sentences.passage]
         candidates.update(int(self.sentences.passage[r]) for r, _ in dense_search(self.sentence_index, query, pool, sentence_rows))
         scores = {p: self._dense_score(p, query) for p in candidates}
         return order_by_score(scores)[:pool], scores
@@ -291,6 +326,12 @@ class Engine:
         return [self.ask_encoded(q, v, k, filters=filters) for q, v in zip(checked, queries)]
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """A boolean mask of the passages `filters` admits (None: all), as `Filters.admits`
+        decides, read off columns of source and date instead of a loop over the passages."""
         if filters is None or not filters.active:
             return None
-        return np.array([i for i, p in enumerate(self.passages) if filters.admits(p)], dtype=np.int64)
+        return self._filter_columns.admitted(filters)
+
+    @cached_property
+    def _filter_columns(self) -> "FilterColumns":
+        return FilterColumns.of(self.passages)
