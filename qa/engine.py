@@ -25,7 +25,7 @@ from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, as_mask
 from .postings import SegmentedBM25
 from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
 from .answer import extract_answers
@@ -235,6 +235,8 @@ class Engine:
         rankings are merged by weighted reciprocal rank fusion.
         """
         allowed = self._allowed(filters)
+        if allowed is not None:
+            allowed = as_mask(allowed, len(self.passages))
         pool = max(CANDIDATE_POOL, k)
         dense_order, dense_scores = self.dense_ranking(query, pool, allowed)
         lexical_hits = self.lexical_ranking(self.tokenizer.question_text(question), pool, allowed)
@@ -256,9 +258,12 @@ class Engine:
         ]
 
     def dense_ranking(self, query: np.ndarray, pool: int, allowed: np.ndarray | None = None) -> tuple[list[int], dict[int, float]]:
-        """Passage positions by dense evidence, best first, with their scores."""
+        """Passage positions by dense evidence, best first, with their scores; `allowed`:
+        the positions admitted, or a boolean mask over the passages."""
+        if allowed is not None:
+            allowed = as_mask(allowed, len(self.passages))
         candidates = {p for p, _ in dense_search(self.dense, query, pool, allowed)}
-        sentence_rows = None if allowed is None else np.flatnonzero(np.isin(self.sentences.passage, allowed))
+        sentence_rows = None if allowed is None else allowed[self.sentences.passage]
         candidates.update(int(self.sentences.passage[r]) for r, _ in dense_search(self.sentence_index, query, pool, sentence_rows))
         scores = {p: self._dense_score(p, query) for p in candidates}
         return order_by_score(scores)[:pool], scores
@@ -296,6 +301,8 @@ class Engine:
         return [self.ask_encoded(q, v, k, filters=filters) for q, v in zip(checked, queries)]
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """A boolean mask of the passages `filters` admits (None: all), as `Filters.admits`
+        decides; a saved index reads it off its letter ranges and dates, with no loop."""
         if filters is None or not filters.active:
             return None
         return self.passages.admitted(filters)

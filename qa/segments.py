@@ -95,7 +95,8 @@ class PassageList(tuple):
         return self._ids[passage.id]
 
     def admitted(self, filters) -> np.ndarray:
-        return np.array([i for i, p in enumerate(self) if filters.admits(p)], dtype=np.int64)
+        """A boolean mask of the passages `filters` admits."""
+        return np.fromiter((filters.admits(p) for p in self), dtype=bool, count=len(self))
 
 
 class PassageStore(Sequence[Passage]):
@@ -140,18 +141,20 @@ class PassageStore(Sequence[Passage]):
         raise KeyError(passage.id)
 
     def admitted(self, filters) -> np.ndarray:
-        """Positions of the passages `filters` admits, from the letter ranges and the date arrays."""
-        ranges = [self._letters[s] for s in filters.sources if s in self._letters] if filters.sources else [(0, len(self))]
-        positions = np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges else np.zeros(0, np.int64)
-        if filters.date_from is None and filters.date_to is None:
-            return positions.astype(np.int64)
-        dates = RowStack([s.dates for s in self.segments])[positions]
-        keep = np.ones(len(positions), dtype=bool)
-        if filters.date_from is not None:
-            keep &= dates >= filters.date_from.toordinal()
-        if filters.date_to is not None:
-            keep &= dates <= filters.date_to.toordinal()
-        return positions[keep].astype(np.int64)
+        """A boolean mask of the passages `filters` admits, from the letter ranges and the date arrays."""
+        mask = np.zeros(len(self), dtype=bool)
+        for first, stop in [self._letters[s] for s in filters.sources if s in self._letters] if filters.sources else [(0, len(self))]:
+            mask[first:stop] = True
+        if filters.date_from is not None or filters.date_to is not None:
+            positions = np.flatnonzero(mask)
+            dates = RowStack([s.dates for s in self.segments])[positions]
+            outside = np.zeros(len(positions), dtype=bool)
+            if filters.date_from is not None:
+                outside |= dates < filters.date_from.toordinal()
+            if filters.date_to is not None:
+                outside |= dates > filters.date_to.toordinal()
+            mask[positions[outside]] = False
+        return mask
 
 
 # --- one segment ------------------------------------------------------------------------------

@@ -25,8 +25,10 @@ class SentenceTable:
     vectors: np.ndarray  # float32, L2-normalised
 
     def rows_of(self, passage_position: int) -> range:
-        lo = int(np.searchsorted(self.passage, passage_position, side="left"))
-        hi = int(np.searchsorted(self.passage, passage_position, side="right"))
+        # in the column's own type: numpy would convert the whole column to meet a Python int
+        position = self.passage.dtype.type(passage_position)
+        lo = int(np.searchsorted(self.passage, position, side="left"))
+        hi = int(np.searchsorted(self.passage, position, side="right"))
         return range(lo, hi)
 
     def save(self, path: Path) -> None:

@@ -59,6 +59,19 @@ def test_approximate_index_respects_the_filter(letter_vectors, question_vectors)
         assert hits[0][0] == exact_top
 
 
+@pytest.mark.parametrize("exact_limit", [None, 0], ids=["flat", "ivf-sq8"])
+def test_a_mask_filters_as_the_positions_it_marks(letter_vectors, question_vectors, exact_limit):
+    """The bitmap path (a boolean mask) returns what the batch of positions returns."""
+    index = build_dense_index(letter_vectors) if exact_limit is None else build_dense_index(letter_vectors, exact_limit=exact_limit)
+    mask = np.zeros(len(letter_vectors), dtype=bool)
+    mask[np.random.default_rng(0).choice(len(letter_vectors), len(letter_vectors) // 3, replace=False)] = True
+    for query in question_vectors[:20]:
+        by_mask = dense_search(index, query, 10, mask)
+        assert len(by_mask) == 10 and all(mask[p] for p, _ in by_mask)
+        assert by_mask == dense_search(index, query, 10, np.flatnonzero(mask))
+    assert dense_search(index, question_vectors[0], 10, np.zeros(len(letter_vectors), dtype=bool)) == []
+
+
 MMAP_PROBE = """
 import json, sys, numpy as np
 from qa.dense import build_dense_index, dense_search, load_dense_index, save_dense_index

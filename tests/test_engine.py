@@ -124,6 +124,25 @@ def test_filters_restrict_letters_and_dates(engine):
     assert engine.search("公开辩论", 5, filters=Filters(date_to=dt.date(1999, 1, 1))) == []
 
 
+
+def test_filter_columns_admit_what_filters_admit(engine):
+    """The vectorised filter marks exactly the passages `Filters.admits` takes."""
+    dates = sorted({p.date for p in engine.passages})
+    middle = dates[len(dates) // 2]
+    cases = [
+        Filters(sources=(RETREAT,)),
+        Filters(sources=(RETREAT, "no-such-letter.txt", "003_f8451f1751e71b7b.txt")),
+        Filters(sources=("no-such-letter.txt",)),
+        Filters(date_from=middle),
+        Filters(date_to=middle),
+        Filters(date_from=middle, date_to=middle),
+        Filters(sources=(RETREAT,), date_from=dates[0], date_to=middle),
+    ]
+    for filters in cases:
+        assert engine._allowed(filters).tolist() == [filters.admits(p) for p in engine.passages], filters
+    assert engine._allowed(Filters()) is None
+
+
 @pytest.mark.parametrize("question", ["", "   ", "问" * 10_000])
 def test_bad_questions_are_refused(engine, question):
     with pytest.raises(QuestionError):
