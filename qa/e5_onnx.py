@@ -2,10 +2,12 @@
 
 Derived once from the converted sentence-transformers folder (`e5_convert.default_model_dir`), so
 it needs no model hub: the BERT encoder with its mean pooling and L2 normalisation is exported to
-ONNX (with torch, once). Precision `fp32` keeps that graph as it is (the same vectors as torch);
-`int8` quantises its matrix weights and token embeddings per channel with ONNX Runtime's dynamic
-quantiser (activations are quantised per batch). Each precision has its own folder,
-`models/<converted folder>-onnx-<precision>/`, holding the graph and the folder's `tokenizer.json`.
+ONNX (with torch, once). Precision `fp32` then has ONNX Runtime's transformer optimiser fuse each
+layer's attention, the embeddings with their layer norm, and the residual layer norms into single
+kernels (the same vectors as torch, fewer passes over memory); `int8` quantises the unfused graph's
+matrix weights and token embeddings per channel with ONNX Runtime's dynamic quantiser (activations
+are quantised per batch). Each precision has its own folder,
+`models/<converted folder>-v<EXPORT_FORMAT>-onnx-<precision>/`, holding the graph and the folder's `tokenizer.json`.
 Like the conversion, it is built in a staging folder and renamed into place; a marker written last
 records the source folder's own marker, so a reconverted source is exported again.
 
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
 MARKER_FILE = "e5_onnx.json"
-EXPORT_FORMAT = 2  # bump when the recipe changes, so cached folders are rebuilt
+EXPORT_FORMAT = 3  # bump when the recipe changes, so cached folders are rebuilt
 GRAPH_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
@@ -43,7 +45,8 @@ def onnx_model_dir(cache_root: Path | None = None, precision: str = "fp32") -> P
     if precision not in PRECISIONS:
         raise ValueError(f"unknown ONNX precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     source = default_model_dir(cache_root)
-    dest = source.parent / f"{source.name}-onnx-{precision}"
+    # The recipe's format is in the name, so branches or installs on another recipe keep their own folder.
+    dest = source.parent / f"{source.name}-v{EXPORT_FORMAT}-onnx-{precision}"
     if is_complete(dest, source):
         return dest
     if dest.exists():
@@ -56,7 +59,7 @@ def is_complete(folder: Path, source: Path) -> bool:
     return marker is not None and marker.get("format") == EXPORT_FORMAT and marker.get("source_marker") == read_marker(source)
 
 
-WEIGHTS = {"fp32": "float32, as converted", "int8": "int8 per channel, 7-bit range (MatMul, Gather)"}
+WEIGHTS = {"fp32": "float32, as converted; fused attention", "int8": "int8 per channel, 7-bit range (MatMul, Gather)"}
 
 
 def export_onnx(source: Path, dest: Path, precision: str = "fp32") -> Path:
@@ -70,7 +73,9 @@ def export_onnx(source: Path, dest: Path, precision: str = "fp32") -> Path:
         staging.mkdir(parents=True)
         if precision == "int8":
             fp32 = staging / "encoder-fp32.onnx"
-            _export_fp32(source, fp32)
+            # quantised from the unfused graph: the quantiser's int8 attention (QAttention) moved
+            # vectors further (min cosine over the letters' sentences 0.963 against 0.976) for no speed
+            _export_fp32(source, fp32, fuse=False)
             _quantise(fp32, staging / GRAPH_FILE)
             fp32.unlink()
         else:
@@ -94,11 +99,14 @@ def export_onnx(source: Path, dest: Path, precision: str = "fp32") -> Path:
     return dest
 
 
-def _export_fp32(source: Path, path: Path) -> None:
+def _export_fp32(source: Path, path: Path, *, fuse: bool = True) -> None:
     import torch
     from transformers import AutoModel
 
-    encoder = AutoModel.from_pretrained(str(source), add_pooling_layer=False, dtype=torch.float32).eval()
+    # Eager attention exports as plain MatMul/Softmax, which `_fuse` recognises; the default
+    # (SDPA) export's masking pattern (IsNaN/Where) is left unfused.
+    attention = {"attn_implementation": "eager"} if fuse else {}
+    encoder = AutoModel.from_pretrained(str(source), add_pooling_layer=False, dtype=torch.float32, **attention).eval()
 
     class Sentence(torch.nn.Module):
         """Encoder, mean pooling over real tokens, L2 normalisation: sentence-transformers' modules."""
@@ -115,12 +123,28 @@ def _export_fp32(source: Path, path: Path) -> None:
 
     example = (torch.tensor([[0, 6, 2], [0, 2, 1]]), torch.tensor([[1, 1, 1], [1, 1, 0]]))
     dynamic = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}, "sentence_embedding": {0: "batch"}}
+    traced = path.with_name(path.name + ".traced") if fuse else path
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer notes on code paths this fixed graph never takes
         torch.onnx.export(
-            Sentence(), example, str(path), input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
+            Sentence(), example, str(traced), input_names=["input_ids", "attention_mask"], output_names=["sentence_embedding"],
             dynamic_axes=dynamic, opset_version=OPSET, dynamo=False,
         )
+    if fuse:
+        _fuse(traced, path, heads=encoder.config.num_attention_heads, hidden=encoder.config.hidden_size)
+        traced.unlink()
+
+
+def _fuse(traced: Path, path: Path, *, heads: int, hidden: int) -> None:
+    """Fuse attention, embeddings + layer norm and residual + layer norm into ONNX Runtime's kernels.
+    Measured on the letters (texts per CPU-second, float32, interleaved): 1.08-1.17x the unfused graph,
+    vectors equal to 1e-6."""
+    from onnxruntime.transformers import optimizer
+
+    fused = optimizer.optimize_model(str(traced), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1)
+    if not fused.get_fused_operator_statistics().get("Attention"):
+        raise ModelConversionError("ONNX Runtime's optimiser found no attention to fuse in the exported encoder")
+    fused.save_model_to_file(str(path))
 
 
 def _quantise(fp32: Path, path: Path) -> None:
@@ -170,6 +194,9 @@ class OnnxEncoder:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        # Idle threads sleep instead of spinning: on a machine whose cores are shared, spinning
+        # burns CPU that other work needs (measured: 1.07x the texts per CPU-second under load).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(Path(folder) / GRAPH_FILE), options, providers=["CPUExecutionProvider"])
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
 

@@ -166,3 +166,14 @@ def test_failed_export_leaves_nothing_behind(cache_dir, tmp_path, monkeypatch):
         with pytest.raises(RuntimeError, match="disk full"):
             e5_onnx.export_onnx(default_model_dir(cache_dir), tmp_path / "exported", precision)
         assert list(tmp_path.iterdir()) == []  # neither the folder nor its staging copy
+
+
+def test_float32_graph_runs_fused_attention(cache_dir):
+    """Part of the float32 backend's speed is ONNX Runtime's fused kernels: one attention op per
+    layer (12 in e5-small), not separate MatMul/Softmax nodes."""
+    import onnx
+
+    graph = onnx.load(str(e5_onnx.onnx_model_dir(cache_dir, "fp32") / e5_onnx.GRAPH_FILE)).graph
+    operators = [node.op_type for node in graph.node]
+    assert operators.count("Attention") == 12, sorted(set(operators))
+    assert "Softmax" not in operators
