@@ -14,11 +14,12 @@ the span answers.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 import numpy as np
 
-from .candidates import SPAN_FEATURES, Candidates, letter_context
+from .candidates import SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
+from .documents import Passage
 from .kinds import PERSON, Tagger
 from .results import Hit
 from .tokens import ChineseTokenizer
@@ -60,6 +61,12 @@ ANSWERABILITY_FEATURES = (
     "agreement",  # the top passage is first for both retrievers
     "retrieval_margin",  # fused score of the first passage over the second, relative
     "passage_rank",
+    "heading",  # the span is a letter's or annex's title, or a line without a sentence's closing punctuation
+    "signature",  # the span is a signature block: it says who signed, nothing more
+    "ask_in_span",  # share of what the question asks about (its words other than its names) in the span
+    "ask_in_passage",  # the same in the span's passage and its letter
+    "terms_in_span",  # share of the question's dates, numbers and symbols the span or its letter names
+    "measure_lacking",  # the question counts something (几支, 多少票) and the span has no number of it
 )
 
 
@@ -77,6 +84,51 @@ def question_entities(question: str, tagger: Tagger) -> tuple[str, ...]:
     inside = "".join(names)
     found.extend(word for word, tag in tagger(question) if tag in ENTITY_TAGS and len(word) > 1 and word not in inside)
     return tuple(dict.fromkeys(found))
+
+
+CLOSING_PUNCTUATION = tuple("。！？；!?;")
+# 几支, 多少票, 多少名, how many ...: the measure word a count must carry.
+MEASURE_ASKED = re.compile(r"(?:几|多少)([个次项份名支场票年天位条国种人座届轮]|[\u4e00-\u9fff](?=[\u4e00-\u9fff]))")
+
+
+def span_form(passage: Passage) -> tuple[float, float]:
+    """(heading, signature): whether a span stands in a title or a heading (a
+    passage that closes no sentence: a list label, a cover line), and whether in
+    a signature block, rather than in a statement.
+
+    A title names the letter, a signature who signed: quoted for a question about
+    anything else, they answer nothing.
+    """
+    if passage.kind == "signature":
+        return 0.0, 1.0
+    return float(passage.kind == "title" or not any(mark in passage.text for mark in CLOSING_PUNCTUATION)), 0.0
+
+
+def ask_words(question_tokens: Sequence[str], entities: Sequence[str], letter: Container[str]) -> list[str]:
+    """The question's words other than the names it gives and the words that
+    pick the letter (its date, who wrote it): what it asks about them (毕业, 大学; 语言).
+
+    >>> ask_words(["日本", "山崎", "毕业", "大学", "信"], ["日本", "山崎和之"], {"信"})
+    ['毕业', '大学']
+    """
+    return [t for t in question_tokens if t not in letter and not any(t in e for e in entities)]
+
+
+def measure_lacking(question: str, span: str) -> float:
+    """1 when the question counts something by a measure word (几支, 多少票) and the
+    span holds no number followed by that word or by the thing counted (几份决议: 4项决议).
+
+    >>> measure_lacking("派出了几支访问团？", "安理会派出了3支访问团"), measure_lacking("通过了几份决议？", "通过了4项决议")
+    (0.0, 0.0)
+    >>> measure_lacking("第2512(2020)号决议是以多少票通过的？", "安全理事会通过了第2512(2020)号决议，任务期限延长10个月")
+    1.0
+    """
+    asked = MEASURE_ASKED.search(question)
+    if asked is None:
+        return 0.0
+    counted = question[asked.end() : asked.end() + 2]
+    number = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*"
+    return float(not re.search(rf"{number}(?:{re.escape(asked.group(1))}|[\u4e00-\u9fff]?{re.escape(counted)})", span))
 
 
 def unglossed_share(question: str, tokenizer: ChineseTokenizer) -> float:
@@ -115,6 +167,14 @@ def answerability_features(
     entities = question_entities(question, tokenizer.tagged) if not cross_lingual else tuple(c for _, _, c in tokenizer.glossed(question))
     text = tokenizer.simplify(hit.passage.text)
     letter = f"{text} {tokenizer.simplify(letter_context(hit, contexts))}"
+    heading, signature = span_form(hit.passage)
+    # An English question's asking words are English: only its glossed names can meet the span.
+    context = tokenizer.simplify(letter_context(hit, contexts))
+    asked = [] if cross_lingual else ask_words(tokenizer.tokens(question), entities, set(tokenizer.tokens(context)))
+    plain_span = tokenizer.simplify(span)
+    terms = SpecificTerms.of(question, tokenizer)
+    specific = len(terms.dates) + len(terms.numbers)
+    span_scope = f"{plain_span} {context}"
     margin = (hits[0].score - hits[1].score) / hits[0].score if len(hits) > 1 and hits[0].score else 1.0
     values = {
         "rank_score": float(scores[best]),
@@ -128,5 +188,11 @@ def answerability_features(
         "lexical_raw": hit.lexical,
         "agreement": float(hits[0].dense_rank == 1 and hits[0].lexical_rank == 1),
         "retrieval_margin": margin,
+        "heading": heading,
+        "signature": signature,
+        "ask_in_span": words_in(asked, plain_span.lower()) if asked else 1.0,
+        "ask_in_passage": words_in(asked, f"{text} {context}".lower()) if asked else 1.0,
+        "terms_in_span": 1.0 - terms.missing_from(span_scope, set(tokenizer.tokens(span_scope))) / specific if specific else 1.0,
+        "measure_lacking": measure_lacking(question, span),
     }
     return np.array([values[name] if name in values else float(row[_SPAN[name]]) for name in ANSWERABILITY_FEATURES])

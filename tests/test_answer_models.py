@@ -27,9 +27,9 @@ def test_the_threshold_is_read_from_the_fitted_model_file(engine):
     [
         "What is the national flower of Japan?",
         "阿尔巴尼亚的国土面积是多少平方公里？",
-        # Known misses, kept visible: the letter's title or signature block gets a probability just over the threshold.
-        pytest.param("新西兰总理是谁？", marks=pytest.mark.xfail(strict=True, reason="answered with 002's title, probability 0.17 against 0.16")),
-        pytest.param("菲利普·克里德尔卡大使会说几种语言？", marks=pytest.mark.xfail(strict=True, reason="answered with 004's signature block")),
+        # The letter's title and a signature block name the person or country asked about, but say nothing of it.
+        "新西兰总理是谁？",
+        "菲利普·克里德尔卡大使会说几种语言？",
         "Which football club does the Belgian king support?",
         "科威特有多少座清真寺？",
     ],
