@@ -7,7 +7,7 @@ as "letter X, part Y, paragraph Z" and found again in the original document.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 PART_NAMES = {"letter": "信", "annex": "附件"}
 ADDRESSEE_ROLES = {
@@ -96,3 +96,18 @@ def describe_label(label: str) -> str:
         number, item = label.split("(", 1)
         return f"第{number}段({item}项"
     return f"第{label}段"
+
+
+def passage_to_record(passage: Passage) -> dict:
+    """The passage as a JSON-ready record (how the index and the letter shares store it)."""
+    record = asdict(passage)
+    record["date"] = passage.date.isoformat()
+    return record
+
+
+def record_to_passage(record: dict) -> Passage:
+    fields = dict(record)
+    fields["date"] = dt.date.fromisoformat(fields["date"])
+    for key in ("section", "symbols", "footnotes", "cited_by"):
+        fields[key] = tuple(fields[key])
+    return Passage(**fields)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .documents import Passage
+from .documents import Passage, passage_to_record, record_to_passage
 from .sentences import SentenceTable
-from .store import FORMAT_VERSION, PARTIAL, passage_to_record, record_to_passage
+from .store import FORMAT_VERSION, PARTIAL
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from .checksums import file_sha256
-from .documents import Passage
+from .documents import Passage, passage_to_record, record_to_passage
 from .postings import FILES as POSTING_FILES, Postings
 from .sentences import SentenceTable
 
 SEGMENTS = "segments"
+PARTIAL = ".partial"  # the suffix of whatever a build has not finished writing (segments, generations, letter shares)
 ARRAYS = ("passage_offsets", "passage_dates", "vectors", "sentence_passage", "sentence_start", "sentence_end", "sentence_vectors")
 RECENT_IDS = 4096  # passage ids remembered with their position (a hit's passage is looked up again to answer)
 FILES = ("passages.jsonl", *(name + ".npy" for name in ARRAYS), *POSTING_FILES)
@@ -180,13 +181,10 @@ class Segment:
     """A written segment, its arrays memory-mapped."""
 
     def __init__(self, folder: Path, record: dict):
-        from .store import record_to_passage
-
         self.folder = folder
         self.name = record["name"]
         self.letters = record["letters"]
         self.passage_count = record["passages"]
-        self._record_to_passage = record_to_passage
         arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
         self.offsets = arrays["passage_offsets"]
         self.dates = arrays["passage_dates"]
@@ -197,7 +195,7 @@ class Segment:
             self._text = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(handle.fileno()).st_size else b""
 
     def passage(self, i: int) -> Passage:
-        return self._record_to_passage(json.loads(self._text[int(self.offsets[i]) : int(self.offsets[i + 1])]))
+        return record_to_passage(json.loads(self._text[int(self.offsets[i]) : int(self.offsets[i + 1])]))
 
     def passages(self) -> Iterator[Passage]:
         for i in range(self.passage_count):
@@ -223,8 +221,6 @@ class Segment:
 def write_segment(folder: Path, name: str, chunks: Iterable[Chunk]) -> dict:
     """Write the chunks, in order, as one segment `folder/name` (atomically); its record,
     with the checksums of its files, computed here once."""
-    from .store import PARTIAL, passage_to_record
-
     staging = folder / (name + PARTIAL)
     staging.mkdir(parents=True)
     offsets, dates, vectors, sentence_parts, postings, letters = [0], [], [], [], [], []

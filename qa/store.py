@@ -41,7 +41,7 @@ import shutil
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,8 @@ from .lexical import LexicalIndex
 from .postings import SegmentedBM25
 from .sentences import SentenceTable
 from .checksums import file_sha256
+from .segments import PARTIAL, SEGMENTS, PassageStore, RowStack, Segment, share_chunk, write_segment
+from .segments import FILES as SEGMENT_FILES
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,6 @@ CURRENT = "CURRENT"
 WRITER_LOCK = "writer.lock"
 READERS_LOCK = "readers.lock"
 LETTERS = "letters"
-SEGMENTS = "segments"
-PARTIAL = ".partial"  # the suffix of whatever a build has not finished writing
 GENERATION = re.compile(r"gen-[0-9TZ]+-[0-9]+")
 SEGMENT = re.compile(r"seg-[0-9TZ]+-[0-9]+-[0-9]+")
 INDEX_FILES = ("dense.faiss", "sentences.faiss")
@@ -160,8 +160,6 @@ class IndexWriter:
         without the letters named in `removed`, plus `shares`: (LetterShare, its manifest
         record) pairs, consumed one at a time and written SEGMENT_PASSAGES passages per
         segment, so memory stays bounded whatever the size of the corpus."""
-        from .segments import Segment, share_chunk, write_segment
-
         removed = set(removed)
         segments = list(base["segments"]) if base else []
         appended = bool(base) and not removed
@@ -189,8 +187,8 @@ class IndexWriter:
         segments = self._merge_small(segments)
         loaded = [Segment(self.segments_dir / r["name"], r) for r in segments]
         total = sum(r["passages"] for r in segments)
-        vectors = _row_stack([s.vectors for s in loaded])
-        sentence_vectors = _row_stack([s.sentences.vectors for s in loaded])
+        vectors = RowStack([s.vectors for s in loaded])
+        sentence_vectors = RowStack([s.sentences.vectors for s in loaded])
         if appended and base.get("dense_built_at", 0) * REBUILD_GROWTH > total and (extended := self._extend(base, vectors, sentence_vectors, base_passages, base_sentences)):
             dense, sentence_index = extended
             built_at = base["dense_built_at"]
@@ -220,8 +218,6 @@ class IndexWriter:
     def _merge_small(self, segments: list[dict]) -> list[dict]:
         """Merge the trailing small segments into one when there are too many small ones
         (merging neighbours keeps every passage's position, so the FAISS ids stay right)."""
-        from .segments import Segment, write_segment
-
         small = [i for i, r in enumerate(segments) if r["passages"] < SEGMENT_PASSAGES]
         if len(small) <= MAX_SMALL_SEGMENTS:
             return segments
@@ -343,12 +339,6 @@ def write_index(folder: Path, identity: IndexIdentity, index: StoredIndex, qa_ve
         return writer.commit(identity, index.segments, index.dense, index.sentence_index, qa_version, dense_built_at=index.manifest["dense_built_at"])
 
 
-def _row_stack(blocks):
-    from .segments import RowStack
-
-    return RowStack(blocks)
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -425,8 +415,6 @@ def manifest_problem(manifest: dict) -> str | None:
         return "a count is negative"
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["tokenizer"].items()):
         return "'tokenizer' is not a table of strings"
-    from .segments import FILES as SEGMENT_FILES
-
     files = manifest["files"]
     if not _checksums(files):
         return "'files' is not a table of SHA-256 checksums"
@@ -469,8 +457,6 @@ def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
     """Load the current generation, verifying its manifest and every file's checksum
     (its segments' included). Arrays and passages stay on disk, memory-mapped.
     A shared lock keeps a writer from removing it while it loads."""
-    from .segments import PassageStore, RowStack, Segment
-
     with locks.shared(folder / READERS_LOCK) if (folder / MARKER).is_file() else nullcontext():  # never write in a folder not qa's
         generation = current_generation(folder)
         manifest = _read_manifest(generation)
@@ -536,21 +522,6 @@ def generation_name(folder: Path) -> str | None:
 
 
 # --- records and files -----------------------------------------------------------------------
-
-
-def passage_to_record(passage: Passage) -> dict:
-    record = asdict(passage)
-    record["date"] = passage.date.isoformat()
-    return record
-
-
-def record_to_passage(record: dict) -> Passage:
-    fields = dict(record)
-    fields["date"] = dt.date.fromisoformat(fields["date"])
-    for key in ("section", "symbols", "footnotes", "cited_by"):
-        fields[key] = tuple(fields[key])
-    return Passage(**fields)
-
 
 
 def _file_hashes(folder: Path) -> dict[str, str]:

@@ -87,11 +87,11 @@ def test_an_added_letter_reuses_the_segments_and_searches_as_a_full_rebuild(engi
 
 KILLED_BUILD = """
 import os, signal, sys
-from qa import engine, segments, store
+from qa import engine, store
 from qa.config import Settings
 
 store.SEGMENT_PASSAGES = 60  # several segments from five letters
-written = segments.write_segment
+written = store.write_segment  # patched where the writer calls it
 calls = []
 
 def write_then_die(*args, **kwargs):
@@ -100,7 +100,7 @@ def write_then_die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return written(*args, **kwargs)
 
-segments.write_segment = write_then_die
+store.write_segment = write_then_die
 engine.Engine.open(Settings.from_env())
 """
 
