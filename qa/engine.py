@@ -155,7 +155,6 @@ class Engine:
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
         letters = [letter.letter for letter in parsed]
-        corpus = {letter.letter.source: file_sha256(settings.corpus_dir / letter.letter.source) for letter in parsed}
         if rebuild != "always":
             try:
                 return cls._load(settings, identity, embedder, tokenizer, letters)
@@ -173,7 +172,7 @@ class Engine:
                 # letters the current index holds are kept (their segments reused), the others encoded
                 base = reusable_base(settings.index_dir, identity) if rebuild != "always" else None
                 held = {(letter["source"], letter["sha256"], letter.get("passages_sha256")) for record in base["segments"] for letter in record["letters"]} if base else set()
-                wanted = {(letter.letter.source, corpus[letter.letter.source], passages_digest(letter.passages)): letter for letter in parsed}
+                wanted = {(letter.letter.source, file_sha256(settings.corpus_dir / letter.letter.source), passages_digest(letter.passages)): letter for letter in parsed}
                 removed = {source for source, sha256, digest in held - set(wanted)}
                 new = [letter for key, letter in wanted.items() if key not in held]
                 shares = encode_letters(new, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
@@ -235,8 +234,6 @@ class Engine:
         rankings are merged by weighted reciprocal rank fusion.
         """
         allowed = self._allowed(filters)
-        if allowed is not None:
-            allowed = as_mask(allowed, len(self.passages))
         pool = max(CANDIDATE_POOL, k)
         dense_order, dense_scores = self.dense_ranking(query, pool, allowed)
         lexical_hits = self.lexical_ranking(self.tokenizer.question_text(question), pool, allowed)

@@ -53,7 +53,7 @@ def cache_questions(engine, items: list[dict], out: Path) -> None:
         current[0] = None
         variants = {"full": hit_rows(engine, engine.search_encoded(item["question"], query, KEEP_HITS))}
         if item["gold_source"] is not None:
-            current[0] = np.flatnonzero(sources != item["gold_source"]).astype(np.int64)
+            current[0] = sources != item["gold_source"]
             variants["ablated"] = hit_rows(engine, engine.search_encoded(item["question"], query, KEEP_HITS))
         cosines = {}
         for hits in variants.values():
