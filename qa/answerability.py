@@ -20,7 +20,7 @@ import numpy as np
 
 from .candidates import SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
 from .documents import Passage
-from .kinds import PERSON, Tagger
+from .kinds import NUMERAL, PERSON, Tagger
 from .results import Hit
 from .tokens import ChineseTokenizer
 
@@ -127,7 +127,7 @@ def measure_lacking(question: str, span: str) -> float:
     if asked is None:
         return 0.0
     counted = question[asked.end() : asked.end() + 2]
-    number = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+)\s*"
+    number = rf"(?:\d+(?:\.\d+)?|{NUMERAL}+)\s*"
     return float(not re.search(rf"{number}(?:{re.escape(asked.group(1))}|[\u4e00-\u9fff]?{re.escape(counted)})", span))
 
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from .symbols import ANY_SYMBOL
 
 _DIGITS = "零〇一二两三四五六七八九十百千万"
-_NUMERAL = f"[{_DIGITS}]"
-DATE = re.compile(rf"\d{{4}}年(?:\d{{1,2}}月)?(?:\d{{1,2}}日)?|\d{{1,2}}月\d{{1,2}}日|\d{{1,2}}月|\d{{1,2}}日|{_NUMERAL}{{1,3}}月(?:{_NUMERAL}{{1,3}}日)?|\d{{1,2}}(?:时|点)(?:\d{{1,2}}分)?")
-DAY = re.compile(rf"\d{{1,2}}月\d{{1,2}}日|{_NUMERAL}{{1,3}}月{_NUMERAL}{{1,3}}日|\d{{1,2}}日")
+NUMERAL = f"[{_DIGITS}]"
+DATE = re.compile(rf"\d{{4}}年(?:\d{{1,2}}月)?(?:\d{{1,2}}日)?|\d{{1,2}}月\d{{1,2}}日|\d{{1,2}}月|\d{{1,2}}日|{NUMERAL}{{1,3}}月(?:{NUMERAL}{{1,3}}日)?|\d{{1,2}}(?:时|点)(?:\d{{1,2}}分)?")
+DAY = re.compile(rf"\d{{1,2}}月\d{{1,2}}日|{NUMERAL}{{1,3}}月{NUMERAL}{{1,3}}日|\d{{1,2}}日")
 YEAR = re.compile(r"\d{4}年|(?<![\d/])(?:19|20)\d{2}(?![\d/\u4e00-\u9fff])")
 # "一个", "一份" are mostly articles, "第三次" an ordinal and "每一位" a distributive, not counts.
-COUNT = re.compile(rf"(?<![第每\d.{_DIGITS}])(?:\d+(?:\.\d+)?|(?!一[个份种])(?:{_NUMERAL}+)(?=[个次项份名支场票年天位条国人分秒周倍]))|数十|数百|数千|几十|多数|半数|大多数")
+COUNT = re.compile(rf"(?<![第每\d.{_DIGITS}])(?:\d+(?:\.\d+)?|(?!一[个份种])(?:{NUMERAL}+)(?=[个次项份名支场票年天位条国人分秒周倍]))|数十|数百|数千|几十|多数|半数|大多数")
 NAME_TAGS = frozenset({"nr", "nrt", "nrfg"})
 PLACE_TAGS = frozenset({"ns", "nsf"})
 BODY_TAGS = frozenset({"nt"})
@@ -94,7 +94,7 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
         (ANY_SYMBOL, NUMBERED_DOCUMENT, DOCUMENT_TITLE),
         masks=(),
     ),
-    AnswerKind("ordinal", re.compile(r"第几"), (re.compile(rf"第(?:\d+|{_NUMERAL}+)"),)),
+    AnswerKind("ordinal", re.compile(r"第几"), (re.compile(rf"第(?:\d+|{NUMERAL}+)"),)),
     AnswerKind("count", re.compile(r"多少|几(?!内亚|乎)|how many|how much|number of", re.I), (COUNT,), masks=(ANY_SYMBOL, DATE)),
     AnswerKind(
         "country",
