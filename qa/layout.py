@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .readers.base import Document, Line
 from .readers.text import display_width
@@ -160,6 +160,74 @@ def _looks_wrapped(lines: Sequence[Line]) -> bool:
     return sum(abs(edge - margin) <= _MARGIN_TOLERANCE for edge in edges) >= 0.4 * len(edges)
 
 
+def _reach(line: Line, following: Line | None) -> float:
+    """How far a line would reach with the next line's first Latin word on it: text has lost
+    the justification that stretched a line to the margin when that word did not fit."""
+    word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
+    return _right_edge(line) + (0.5 + display_width(word[0]) if word else 0)
+
+
+@dataclass(frozen=True)
+class _FlatWidths:
+    """What the widths of text that lost its indents and spacing (pypdf's) still tell."""
+
+    margin: float  # the most common right edge (`full` is measured against it)
+    widest: float  # the widest recurring edge: where an unindented line ends when full
+    first_indent: float  # how far short of `widest` a paragraph's first line ends when full
+
+    @classmethod
+    def of(cls, lines: list[Line], margin: float) -> _FlatWidths:
+        edges = Counter(round(_right_edge(line)) for line in lines if _right_edge(line) >= 10)
+        most = max(edges.values(), default=0)
+        # Not the most common edge: that may be the indented lines' (numbered paragraphs').
+        widest = max((edge for edge, n in edges.items() if n >= 0.25 * most), default=margin)
+        # After a line that certainly ends a paragraph, an unfinished unlabelled line is the next
+        # paragraph's first line, and so wraps where first lines do.
+        shortfalls = Counter(
+            round(widest - _reach(line, following))
+            for previous, line, following in zip(lines, lines[1:], [*lines[2:], None])
+            if _right_edge(previous) < margin - _LOST_INDENT
+            and ends_sentence(previous.text)
+            and not ends_sentence(line.text)
+            and not BLOCK_START.match(line.text.strip())
+            and widest - _LOST_INDENT <= _reach(line, following)
+        )
+        indent, n = shortfalls.most_common(1)[0] if shortfalls else (0, 0)
+        return cls(margin, widest, float(indent) if n >= 3 and n >= 0.5 * sum(shortfalls.values()) else 0.0)
+
+    def ends_block(self, line: Line, group: list[Line], following: Line | None) -> bool:
+        """Whether widths show that an unfinished line (one not ending a sentence, so wrapped at
+        its block's width) cannot go on the block before:
+
+        - an unlabelled paragraph's lines after the first reach the margin; a line short of it
+          after one that ended a sentence there is the next paragraph's first line;
+        - a labelled first line (`1.`, `(a)`, `•`) reaches at least as far as the lines under it
+          (its label sits in the hanging indent): a line wider than it is not one of them."""
+        previous = group[-1]
+        if ends_sentence(line.text):
+            return False
+        reach = _reach(line, following)
+        if BLOCK_START.match(group[0].text.strip()):
+            return len(group) == 1 and _reach(previous, line) + _MARGIN_TOLERANCE < reach
+        at_margin = _reach(previous, line) >= self.widest - _MARGIN_TOLERANCE
+        return len(group) > 1 and at_margin and ends_sentence(previous.text) and reach < self.widest - _MARGIN_TOLERANCE
+
+    def full_first_line(self, line: Line, group: list[Line], following: Line | None) -> bool:
+        """Whether a paragraph's one line so far, though it ends a sentence short of the margin,
+        is a full first line (short by the first-line indent) that goes on in `line`: the line
+        after it reaches the margin, which the next paragraph's first line would not."""
+        previous = group[-1]
+        return (
+            self.first_indent > _MARGIN_TOLERANCE
+            and len(group) == 1
+            and not BLOCK_START.match(previous.text.strip())
+            and abs(_reach(previous, line) - (self.widest - self.first_indent)) < 1
+            and not ends_sentence(line.text)
+            and not BLOCK_START.match(line.text.strip())
+            and _reach(line, following) >= self.widest - _MARGIN_TOLERANCE
+        )
+
+
 def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float | None]:
     """Lines with `full` set: from positions where the reader had them, else from text widths
     against the right margin (returned; None where the reader gave positions)."""
@@ -169,10 +237,7 @@ def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float 
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
 
     def full(line: Line, following: Line | None) -> bool:
-        # Text has lost the justification that stretched a line to the margin when the next
-        # Latin word did not fit on it; that word's width says the line was full.
-        word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
-        return _right_edge(line) + (0.5 + display_width(word[0]) if word else 0) >= margin - _MARGIN_TOLERANCE
+        return _reach(line, following) >= margin - _MARGIN_TOLERANCE
 
     return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])], margin
 
@@ -182,13 +247,31 @@ def _join_wrapped(lines: list[Line], margin: float | None) -> list[list[Line]]:
     # Text without indentation or spacing (pypdf's) has lost the indents that made some lines
     # shorter (a first line, an item's lines): such a line may go on though short of the margin.
     flat = margin is not None and not gaps_known and all(not line.indent for line in lines)
+    widths = _FlatWidths.of(lines, margin) if flat and margin is not None else None
     groups: list[list[Line]] = []
-    for line in lines:
-        if not groups or _starts_block(line, groups[-1], gaps_known, margin if flat else None):
+    for line, following in zip(lines, [*lines[1:], None]):
+        if not groups or _starts_block(line, groups[-1], gaps_known, widths, following):
             groups.append([line])
         else:
             groups[-1].append(line)
     return groups
+
+
+def _inline_item(text: str, group: list[Line]) -> bool:
+    """Whether a line starting with a lettered item (`(b) …`) is a wrap inside a sentence that
+    lists its items inline (`…事项：(a) …；(b) …；(c) …`): the item before it stands inside
+    the block above, or the next one inside this line, after punctuation."""
+    label = LETTER_LABEL.match(text)
+    if label is None or label[1]:
+        return False
+    at = "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(label[2]) % 26
+    before = _join_text([line.text for line in group])
+    after = text[label.end():]
+    return any(
+        re.search(rf"[；;，,、：:。]\s*[(（][{letter}][)）]", where)
+        for letter, where in ((chr(ord("a") + at - 1), before) if at else ("", ""), (chr(ord("a") + at + 1), after))
+        if letter
+    )
 
 
 def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
@@ -198,22 +281,24 @@ def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
     return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
 
 
-def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat_margin: float | None) -> bool:
+def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, following: Line | None) -> bool:
     previous = group[-1]
     text = line.text.strip()
     short_of_margin = not previous.full
-    if short_of_margin and flat_margin is not None:
+    if short_of_margin and flat is not None:
         # An indent lost with the layout, not a paragraph's end, unless a sentence ends there.
-        short_of_margin = _right_edge(previous) < flat_margin - _LOST_INDENT or ends_sentence(previous.text)
+        short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (ends_sentence(previous.text) and not flat.full_first_line(line, group, following))
     if line.gap_before or short_of_margin or SIGNED.search(previous.text):
         return True
-    if TITLE_LINE.match(_join_text([member.text for member in group])):
-        return True  # a title ends with 的信 (or 的附件), full line or not
+    if TITLE_LINE.match(_join_text([member.text for member in group])) and not text.startswith("的附件"):
+        return True  # a title ends with 的信 (or 的附件, which a narrow page may wrap), full line or not
     if gaps_known and line.gap_before is False:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
-    if BLOCK_START.match(text) or SIGNED.search(text):
+    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
         return True
-    if flat_margin is not None and _right_edge(line) < flat_margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
+    if flat is not None and flat.ends_block(line, group, following):
+        return True
+    if flat is not None and _right_edge(line) < flat.margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
         if ends_sentence(previous.text) or not previous.full:
             # Without indents or spacing, a short unpunctuated line (or a word and a colon,
             # `背景：`) is a heading when the line before ended a sentence or fell short of

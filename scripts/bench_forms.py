@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.corpus import load_letter  # noqa: E402
-from tests.letter_forms import FORMS, normalise_space, write_form  # noqa: E402
+from tests.letter_forms import FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
 
 
 def passage_key(passage) -> tuple:
@@ -41,7 +41,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         print(f"{'form':12}" + "".join(f"{p.name[:3]:>10}" for p in letters) + f"{'all':>10}")
         pdfs = []
-        for form in FORMS:
+        for form in FORMS + NEW_FORMS:
             cells, hit, total = [], 0, 0
             for source in letters:
                 expected = load_letter(source)

@@ -42,6 +42,7 @@ CLOSING = re.compile(r"荷。$")
 NO_LINE_START = "，。、；：？！）》”’」』)"
 
 WIDTH = 38.0  # ems of body text per line
+NARROW = 29.0  # ems per line of a narrower page (a two-column or A5 setting)
 FONT = "STSong-Light"
 SIZE = 11.0  # points
 PITCH = 17.0  # points from baseline to baseline
@@ -131,14 +132,14 @@ def pdf_width(text: str) -> float:
     return pdfmetrics.stringWidth(text, FONT, SIZE) / SIZE
 
 
-def wrap(text: str, first: float, rest: float, measure) -> list[str]:
-    """Lines of at most WIDTH ems: Latin words are kept whole, a closing mark never starts a
+def wrap(text: str, first: float, rest: float, measure, width: float = WIDTH) -> list[str]:
+    """Lines of at most `width` ems: Latin words are kept whole, a closing mark never starts a
     line (it stays on the line before, kinsoku)."""
     tokens = re.findall(r"[!-~]+|\s+|.", text)
     lines: list[str] = []
     current = ""
     for token in tokens:
-        room = WIDTH - (first if not lines else rest)
+        room = width - (first if not lines else rest)
         if token.isspace():
             if current:
                 current += " "
@@ -164,15 +165,17 @@ INDENTS = {  # kind -> (label indent, first text indent, continuation indent), i
 }
 
 
-def rows(paragraphs_: list[Paragraph], measure) -> list[Row]:
+def rows(paragraphs_: list[Paragraph], measure, width: float = WIDTH) -> list[Row]:
     out: list[Row] = []
     for number, paragraph in enumerate(paragraphs_):
         label_indent, first, rest = INDENTS[paragraph.kind]
+        if paragraph.kind == "sign":  # the signature block stands at the same share of any width
+            first = rest = round(first * width / WIDTH)
         text = paragraph.text
         label = paragraph.label
         if paragraph.kind == "heading":
             text, label = f"{paragraph.label} {paragraph.text}", ""
-        wrapped = wrap(text, first, rest, measure)
+        wrapped = wrap(text, first, rest, measure, width)
         gap = number > 0 and not (paragraph.kind == "sign" and paragraphs_[number - 1].kind == "sign")
         for i, line in enumerate(wrapped):
             out.append(Row(label if i == 0 else "", label_indent, line, first if i == 0 else rest, gap and i == 0, i == len(wrapped) - 1))
@@ -278,14 +281,15 @@ def _draw(pdf, x: float, y: float, text: str, char_space: float) -> None:
 # ---------------------------------------------------------------- text copied out of the PDF
 
 
-def layout_text(source: Path, glued: bool = False) -> str:
+def layout_text(source: Path, glued: bool = False, width: float = WIDTH) -> str:
     """Like `pdftotext -layout`: indentation kept, blank lines for spacing, a form feed per page.
 
     glued: where a page break falls inside a paragraph, the page's last line, its footer, the
     next page's header and first line come out as one line, as pypdf sometimes gives them
-    (`…而不需2/620-03456S/2020/186要进行编纂。`)."""
+    (`…而不需2/620-03456S/2020/186要进行编纂。`). width: the body's width in ems (a page set
+    narrower than the ODS one)."""
     who = identity(source)
-    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
+    pages = paginate(rows(paragraphs(source), text_width, width), COVER_ROWS)
     out = []
     carried = ""  # the glued end of the previous page
     for page in pages:
@@ -309,17 +313,27 @@ def layout_text(source: Path, glued: bool = False) -> str:
     return "".join(out) if glued else "\f".join(out)
 
 
-def plain_text(source: Path) -> str:
-    """Like pypdf's text: the same lines in content order, no indentation, no blank lines."""
+def plain_text(source: Path, width: float = WIDTH, viewer: bool = False) -> str:
+    """Like pypdf's text: the same lines in content order, no indentation, no blank lines.
+
+    viewer: as copied out of a PDF viewer instead: each header and footer text on a line of its
+    own, a page's footer (job number, page number) before its body, pages split by form feeds;
+    `width` lets the page be set at another width."""
     who = identity(source)
-    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
-    lines = []
+    pages = paginate(rows(paragraphs(source), text_width, width), COVER_ROWS)
+    out = []
     for page in pages:
         header, footer = furniture(who, page.number, len(pages))
-        lines += [" ".join(t for t in pair if t) for pair in (cover(who) if page.number == 1 else header)]
-        lines += [f"{row.label} {row.text}" if row.label else row.text for _, row in page.rows]
-        lines += [" ".join(t for t in pair if t) for pair in footer]
-    return "\n".join(lines) + "\n"
+        top = cover(who) if page.number == 1 else header
+        if viewer:
+            furniture_lines = [t for pair in footer + top for t in pair if t]
+        else:
+            furniture_lines = [" ".join(t for t in pair if t) for pair in top]
+        lines = furniture_lines + [f"{row.label} {row.text}" if row.label else row.text for _, row in page.rows]
+        if not viewer:
+            lines += [" ".join(t for t in pair if t) for pair in footer]
+        out.append("\n".join(lines) + "\n")
+    return ("\f" if viewer else "").join(out)
 
 
 def _spread(left: str, right: str) -> str:
@@ -331,7 +345,10 @@ def _spread(left: str, right: str) -> str:
 
 def numbering_text(source: Path, form: str) -> str:
     """The `.txt` with `１．`/`（a）` (fullwidth), `1、` (comma), CRLF (crlf), no blank lines
-    (compact), or Markdown headings (markdown, for a `.md` file)."""
+    (compact), Markdown headings (markdown, for a `.md` file), a tab after each label and before
+    each unlabelled paragraph instead of spaces (tabs, as Word saves text), or labels in a mix of
+    full-width and half-width forms (mixed: `13.`, `１３．`, `13．`, `１３.`; `(a)`, `（a）`, `(a）`,
+    `（ａ）`)."""
     text = source.read_text(encoding="utf-8")
     if form == "fullwidth":
         wide = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -343,6 +360,16 @@ def numbering_text(source: Path, form: str) -> str:
         text = text.replace("\n", "\r\n")
     elif form == "compact":
         text = "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
+    elif form == "tabs":
+        label = r"(?:\d{1,3}\.|-?\s*\([a-z]\)|[一二三四五六七八九十]+\.|[A-Z]\.|-)"
+        text = "\n".join(re.sub(rf"^\s*({label})\s*", "\\1\t", line) if re.match(rf"\s*{label}\s", line) else "\t" + line.strip() if line.strip() else "" for line in text.splitlines()) + "\n"
+    elif form == "mixed":
+        wide = str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz", "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ")
+        numbers = (lambda n: f"{n}.", lambda n: f"{n.translate(wide)}．", lambda n: f"{n}．", lambda n: f"{n.translate(wide)}.")
+        items = (lambda a: f"({a})", lambda a: f"（{a}）", lambda a: f"({a}）", lambda a: f"（{a.translate(wide)}）")
+        counter = iter(range(10**6))
+        text = re.sub(r"(?m)^(\d{1,3})\.\s*", lambda m: numbers[next(counter) % 4](m[1]), text)
+        text = re.sub(r"(?m)^(\s*(?:-\s*)?)\(([a-z])\)\s*", lambda m: m[1] + items[next(counter) % 4](m[2]), text)
     elif form == "markdown":
         text = re.sub(r"(?m)^([一二三四五六七八九十]+|[A-Z])\.\s", lambda m: f"{'#' * (2 if m[1] in '一二三四五六七八九十' else 3)} {m[0]}", text)
     else:
@@ -457,6 +484,8 @@ def normalise_space(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
 
 FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+# Forms added for layouts the forms above do not cover (see the README's forms row).
+NEW_FORMS = ("viewer.txt", "narrow.txt", "narrow-plain.txt", "tabs", "mixed")
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -474,6 +503,12 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         target.write_text(layout_text(source, glued=True), encoding="utf-8")
     elif form == "plain.txt":
         target.write_text(plain_text(source), encoding="utf-8")
+    elif form == "viewer.txt":
+        target.write_text(plain_text(source, width=NARROW + 4, viewer=True), encoding="utf-8")
+    elif form == "narrow.txt":
+        target.write_text(layout_text(source, width=NARROW), encoding="utf-8")
+    elif form == "narrow-plain.txt":
+        target.write_text(plain_text(source, width=NARROW), encoding="utf-8")
     else:
         target.write_bytes(numbering_text(source, form).encode("utf-8"))
     return target

@@ -20,9 +20,10 @@ from .conftest import CORPUS
 from .letter_forms import identity, layout_text, normalise_space, write_form
 
 LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
-# plain.txt (pypdf's text: no indentation, no blank lines) is measured by scripts/bench_forms.py,
-# not asserted: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+# plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
+# paragraph ends its widths and punctuation tell (`test_pypdf_text_...`); scripts/bench_forms.py
+# measures every letter: without indents or spacing a paragraph's end is not always knowable.
+FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed")
 COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
@@ -84,6 +85,15 @@ def test_the_cover_gives_symbol_distribution_date_and_original_language(forms, f
 def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
     passage = next(p for p in forms[("pdf", "000_bcf0f639adb97a43.txt")].passages if p.label == "13")
     assert passage.citation == f"{identity(CORPUS / '000_bcf0f639adb97a43.txt').symbol} · 附件 · 第13段"
+
+
+@pytest.mark.parametrize("name", ["000_bcf0f639adb97a43.txt", "002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
+def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name):
+    # Paragraph ends known only from widths: a first line short of the margin by its lost indent
+    # after a sentence ending at the margin; a line wider than a labelled first line above it; a
+    # full first line (short by its indent) that goes on; items listed inline within a sentence.
+    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    assert passage_rows(parsed) == passage_rows(letters[name])
 
 
 def test_formats_are_recorded(forms):
