@@ -380,18 +380,23 @@ def numbering_text(source: Path, form: str) -> str:
 # ---------------------------------------------------------------- Word
 
 
-def write_docx(source: Path, target: Path) -> Path:
+def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: bool = False) -> Path:
+    """footnotes: footnotes as Word keeps them (their text in `word/footnotes.xml`, a
+    `w:footnoteReference` where the text has its mark) instead of as paragraphs of the body.
+    overrides: each list's numbers come from a level defined in its `w:num` (`w:lvlOverride`
+    holding a `w:lvl`), the abstract numbering's own level giving other numbers (`i)`)."""
     import docx
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
     who = identity(source)
+    notes: list[str] = []  # footnote texts, by Word's footnote id - 1
     document = docx.Document()
     section = document.sections[0]
     section.header.paragraphs[0].text = who.symbol
     section.footer.paragraphs[0].text = f"{who.job} (C)"
     numbering = document.part.numbering_part.element
-    numbering.append(parse_xml(_abstract(90, [("decimal", "%1.", 1), ("lowerLetter", "(%2)", 1)])))
+    numbering.append(parse_xml(_abstract(90, [("lowerRoman", "%1)", 1) if overrides else ("decimal", "%1.", 1), ("lowerLetter", "(%2)", 1)])))
     numbering.append(parse_xml(_abstract(91, [("chineseCounting", "%1.", 1), ("upperLetter", "%2.", 1)])))
     numbering.append(parse_xml(_abstract(92, [("bullet", "•", 1)])))
     for num_id, abstract in ((91, 91), (92, 92)):
@@ -421,37 +426,79 @@ def write_docx(source: Path, target: Path) -> Path:
     def new_num(start: int) -> int:
         nonlocal next_num
         next_num += 1
-        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/></w:lvlOverride>'
+        level = f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>' if overrides else ""
+        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/>{level}</w:lvlOverride>'
         numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{next_num}"><w:abstractNumId w:val="90"/>{override}</w:num>'))
         return next_num
 
+    def add(text: str, style=None):
+        """A body paragraph; with footnotes, its marks become references to Word footnotes."""
+        if not footnotes:
+            return document.add_paragraph(text, style=style)
+        added = document.add_paragraph(style=style)
+        for piece in re.findall(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[^¹²³⁴⁵⁶⁷⁸⁹⁰]+", text):
+            if piece[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰":
+                notes.append("")
+                added._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="{len(notes)}"/></w:r>'))
+            else:
+                added.add_run(piece)
+        return added
+
     for paragraph in paragraphs(source):
-        if paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
-            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+        if paragraph.kind == "footnote" and footnotes:
+            number = int(paragraph.label.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")))
+            notes[number - 1] = paragraph.text  # its number is the order of its reference
+        elif paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
+            numbered(add(paragraph.text), current_num, 0)
         elif paragraph.kind == "numbered":  # a list starts, or restarts at another value
             current_num = new_num(int(paragraph.number))
-            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+            numbered(add(paragraph.text), current_num, 0)
         elif paragraph.kind == "item" and current_num is not None and ord(paragraph.number) - 96 == expected["item"]:
-            numbered(document.add_paragraph(paragraph.text), current_num, 1)
+            numbered(add(paragraph.text), current_num, 1)
         elif paragraph.kind == "heading" and _heading_matches(paragraph.number, headings):
             level = 0 if paragraph.number[0] in "一二三四五六七八九十" else 1
-            document.add_paragraph(paragraph.text, style=document.styles[f"UN Heading {level + 1}"])
+            add(paragraph.text, style=document.styles[f"UN Heading {level + 1}"])
             headings[level] += 1
             if level == 0:
                 headings[1] = 0
             if current_num is not None and level == 0:
                 current_num = new_num(expected["numbered"])  # numbering continues across a restart
         elif paragraph.kind == "bullet":
-            numbered(document.add_paragraph(paragraph.text), 92, 0)
+            numbered(add(paragraph.text), 92, 0)
         else:
             text = paragraph.text if paragraph.kind in ("para", "title", "sign") else f"{paragraph.label} {paragraph.text}"
-            document.add_paragraph(text)
+            add(text)
         if paragraph.kind == "numbered":
             expected = {"numbered": int(paragraph.number) + 1, "item": 1}
         elif paragraph.kind == "item":
             expected["item"] = ord(paragraph.number) - 95
+    if notes:
+        _add_footnotes(document, notes)
     document.save(str(target))
     return target
+
+
+def _add_footnotes(document, notes: list[str]) -> None:
+    """A `word/footnotes.xml` part with Word's two separators and one footnote per text, each
+    starting with its own mark (`w:footnoteRef`)."""
+    from xml.sax.saxutils import escape
+
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml.ns import nsdecls
+
+    body = "".join(
+        f'<w:footnote w:id="{i}"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
+        f'<w:r><w:t xml:space="preserve"> {escape(text)}</w:t></w:r></w:p></w:footnote>'
+        for i, text in enumerate(notes, start=1)
+    )
+    xml = (
+        f'<w:footnotes {nsdecls("w")}><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        f'<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>{body}</w:footnotes>'
+    )
+    part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml.encode("utf-8"), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
 
 
 def _heading_matches(number: str, counters: list[int]) -> bool:
@@ -485,7 +532,7 @@ def normalise_space(text: str) -> str:
 
 FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
 # Forms added for layouts the forms above do not cover (see the README's forms row).
-NEW_FORMS = ("viewer.txt", "narrow.txt", "narrow-plain.txt", "tabs", "mixed")
+NEW_FORMS = ("viewer.txt", "narrow.txt", "narrow-plain.txt", "tabs", "mixed", "docx-footnotes", "docx-overrides")
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -496,6 +543,8 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         return write_pdf(source, folder / f"{stem}.pdf")
     if form == "docx":
         return write_docx(source, folder / f"{stem}.docx")
+    if form in ("docx-footnotes", "docx-overrides"):
+        return write_docx(source, folder / f"{stem}.docx", footnotes=form == "docx-footnotes", overrides=form == "docx-overrides")
     target = folder / f"{stem}.{'md' if form == 'markdown' else 'txt'}"
     if form == "layout.txt":
         target.write_text(layout_text(source), encoding="utf-8")

@@ -23,7 +23,7 @@ LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
 # paragraph ends its widths and punctuation tell (`test_pypdf_text_...`); scripts/bench_forms.py
 # measures every letter: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed")
+FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides")
 COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
@@ -96,6 +96,28 @@ def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path,
     assert passage_rows(parsed) == passage_rows(letters[name])
 
 
+@pytest.mark.parametrize("name", ["002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
+def test_word_footnotes_give_the_footnotes_the_pdf_gives(tmp_path, letters, name):
+    # The footnotes live in word/footnotes.xml, referenced from the text; each follows the
+    # paragraph that cites it (a PDF prints it at that page's foot, so only its place may differ).
+    parsed = load_letter(write_form(CORPUS / name, "docx-footnotes", tmp_path))
+    expected = letters[name]
+
+    def body(passages):
+        return [row for passage, row in zip(passages, passage_rows_of(passages)) if passage.kind != "footnote"]
+
+    def notes(passages):
+        return {p.id: (normalise_space(p.text), p.cited_by) for p in passages if p.kind == "footnote"}
+
+    assert body(parsed.passages) == body(expected.passages)
+    assert notes(parsed.passages) == notes(expected.passages) and notes(parsed.passages)
+    assert [p.footnotes for p in parsed.passages if p.kind != "footnote"] == [p.footnotes for p in expected.passages if p.kind != "footnote"]
+
+
+def passage_rows_of(passages):
+    return [(p.id.split("/", 1)[1], p.part, p.label, p.section, normalise_space(p.text)) for p in passages]
+
+
 def test_formats_are_recorded(forms):
     assert {forms[(form, LETTERS[0])].format for form in FORMS} == {"pdf", "docx", "txt"}
 
@@ -111,11 +133,34 @@ def test_a_pdf_without_a_text_layer_is_refused_as_such(tmp_path):
         read_document(tmp_path / "scan.pdf")
 
 
-@pytest.mark.parametrize(("name", "content"), [("broken.pdf", b"%PDF-1.7\nnot really"), ("broken.docx", b"PK\x03\x04 not a zip")])
+@pytest.mark.parametrize(("name", "content"), [("broken.pdf", b"%PDF-1.7\nnot really"), ("broken.docx", b"PK\x03\x04 not a zip"), ("empty.pdf", b""), ("empty.docx", b"")])
 def test_damaged_pdf_and_word_files_are_refused_with_their_name(tmp_path, name, content):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ReaderError, match=re.escape(name)):
         read_document(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    ("part", "damage"),
+    [
+        ("word/document.xml", lambda xml: xml[: len(xml) // 2]),  # cut short
+        ("word/numbering.xml", lambda xml: xml.replace(b'<w:start w:val="1"/>', b'<w:start w:val="x"/>', 1)),
+        ("word/numbering.xml", lambda xml: xml.replace(b"<w:abstractNumId ", b"<w:other ")),
+        ("word/footnotes.xml", lambda xml: b"<w:footnotes"),
+        ("[Content_Types].xml", lambda xml: b"<x/>"),
+    ],
+)
+def test_a_word_file_with_a_damaged_part_is_refused_in_one_line(tmp_path, part, damage):
+    import zipfile
+
+    good = write_form(CORPUS / "003_f8451f1751e71b7b.txt", "docx-footnotes", tmp_path / "good")
+    damaged = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, damage(data) if item.filename == part else data)
+    with pytest.raises(ReaderError, match=r"damaged\.docx: not a readable Word \(\.docx\) file \(.+\)$"):
+        read_document(damaged)
 
 
 def test_the_symbol_is_searchable_with_every_passage_of_its_letter(forms):
