@@ -37,7 +37,7 @@ BULLET_LABEL = re.compile(r"^[•▪●◦]\s*(?=[^\s(（])")
 BLOCK_START = re.compile(
     r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
     r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
-    r"|-\s|[•·▪●◦]"  # bullet
+    r"|-\s|·\s|[•▪●◦]"  # bullet (a middle dot also joins the parts of a name: `罗斯玛丽·迪卡洛`)
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
     r"|[一二三四五六七八九十]+[.、．]"  # 一.
     r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
@@ -55,6 +55,9 @@ _TOKENS = (
 _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
 _LATIN_WORD = re.compile(r"[!-~]+")
 _LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
+_LABEL_AND_SPACE = re.compile(BLOCK_START.pattern + r"\S*?\s*")
+# A sentence's end for certain (a closing bracket alone, as in `(S/2017/507)`, may be a wrap).
+_SENTENCE_END = re.compile(r"[。！？；：…][”’」』）)]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
 _JOB = re.compile(r"\d{2}-\d{5}")
 # Right edges within this many ems of the widest lines count as reaching the margin
@@ -196,21 +199,34 @@ class _FlatWidths:
         return cls(margin, widest, float(indent) if n >= 3 and n >= 0.5 * sum(shortfalls.values()) else 0.0)
 
     def ends_block(self, line: Line, group: list[Line], following: Line | None) -> bool:
-        """Whether widths show that an unfinished line (one not ending a sentence, so wrapped at
-        its block's width) cannot go on the block before:
+        """Whether widths show that `line` cannot go on the block before (an unfinished line, one
+        not ending a sentence, wraps at its block's width):
 
-        - an unlabelled paragraph's lines after the first reach the margin; a line short of it
-          after one that ended a sentence there is the next paragraph's first line;
+        - an unlabelled paragraph's lines after the first reach the margin: one that ends a
+          sentence short of it is the paragraph's last; a line short of it after one that ended
+          a sentence there is the next paragraph's first line;
         - a labelled first line (`1.`, `(a)`, `•`) reaches at least as far as the lines under it
           (its label sits in the hanging indent): a line wider than it is not one of them."""
         previous = group[-1]
-        if ends_sentence(line.text):
+        labelled = BLOCK_START.match(group[0].text.strip()) is not None
+        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _reach(previous, line) < self.widest - _MARGIN_TOLERANCE:
+            return True  # a paragraph's line after its first ended a sentence short of the margin
+        if _SENTENCE_END.search(line.text):
             return False
         reach = _reach(line, following)
-        if BLOCK_START.match(group[0].text.strip()):
+        if labelled:
             return len(group) == 1 and _reach(previous, line) + _MARGIN_TOLERANCE < reach
         at_margin = _reach(previous, line) >= self.widest - _MARGIN_TOLERANCE
         return len(group) > 1 and at_margin and ends_sentence(previous.text) and reach < self.widest - _MARGIN_TOLERANCE
+
+    def wrapped_under_label(self, previous: Line, group: list[Line], line: Line) -> bool:
+        """Whether a line under a labelled first line (`1.`, `(a)`, `•`) reaches as far as such
+        lines go: where the first line ends, less its label (which sits in the hanging indent)."""
+        first = group[0]
+        label = _LABEL_AND_SPACE.match(first.text.strip()) if BLOCK_START.match(first.text.strip()) else None
+        if label is None or previous is first or _right_edge(first) < self.margin - _LOST_INDENT:
+            return False
+        return _reach(previous, line) >= _reach(first, group[1]) - display_width(label[0]) - _MARGIN_TOLERANCE
 
     def full_first_line(self, line: Line, group: list[Line], following: Line | None) -> bool:
         """Whether a paragraph's one line so far, though it ends a sentence short of the margin,
@@ -222,7 +238,7 @@ class _FlatWidths:
             and len(group) == 1
             and not BLOCK_START.match(previous.text.strip())
             and abs(_reach(previous, line) - (self.widest - self.first_indent)) < 1
-            and not ends_sentence(line.text)
+            and not _SENTENCE_END.search(line.text)
             and not BLOCK_START.match(line.text.strip())
             and _reach(line, following) >= self.widest - _MARGIN_TOLERANCE
         )
@@ -287,7 +303,9 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
     short_of_margin = not previous.full
     if short_of_margin and flat is not None:
         # An indent lost with the layout, not a paragraph's end, unless a sentence ends there.
-        short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (ends_sentence(previous.text) and not flat.full_first_line(line, group, following))
+        short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (
+            ends_sentence(previous.text) and not flat.full_first_line(line, group, following) and not flat.wrapped_under_label(previous, group, line)
+        )
     if line.gap_before or short_of_margin or SIGNED.search(previous.text):
         return True
     if TITLE_LINE.match(_join_text([member.text for member in group])) and not text.startswith("的附件"):
@@ -299,7 +317,7 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
     if flat is not None and flat.ends_block(line, group, following):
         return True
     if flat is not None and _right_edge(line) < flat.margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
-        if ends_sentence(previous.text) or not previous.full:
+        if ends_sentence(previous.text) or not (previous.full or flat.wrapped_under_label(previous, group, line)):
             # Without indents or spacing, a short unpunctuated line (or a word and a colon,
             # `背景：`) is a heading when the line before ended a sentence or fell short of
             # the margin (a title, another heading).
