@@ -12,7 +12,10 @@ Two steps, each in one place for every format:
    line starts a block of its own: a vertical gap before it (where the layout shows gaps), a
    paragraph number, a lettered item, a heading number, a bullet, a footnote mark, a signature,
    or a first-line indent. A wrap inside a sentence joins with no space (Chinese has none); only
-   two Latin words get one back. Text with one line per paragraph is left as it is.
+   two Latin words get one back. Text with one line per paragraph is left as it is. Text that
+   lost its indents and spacing (pypdf's) is joined from widths measured on the text itself
+   (`_FlatWidths`): where full lines end, how far short of that a first line ends, how far a
+   labelled first line reaches.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ _TOKENS = (
 _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
 _LATIN_WORD = re.compile(r"[!-~]+")
 _LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"  # item letters, half- and full-width
 _LABEL_AND_SPACE = re.compile(BLOCK_START.pattern + r"\S*?\s*")
 # A sentence's end for certain (a closing bracket alone, as in `(S/2017/507)`, may be a wrap).
 _SENTENCE_END = re.compile(r"[。！？；：…][”’」』）)]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
@@ -280,14 +284,14 @@ def _inline_item(text: str, group: list[Line]) -> bool:
     label = LETTER_LABEL.match(text)
     if label is None or label[1]:
         return False
-    at = "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(label[2]) % 26
-    before = _join_text([line.text for line in group])
-    after = text[label.end():]
-    return any(
-        re.search(rf"[；;，,、：:。]\s*[(（][{letter}][)）]", where)
-        for letter, where in ((chr(ord("a") + at - 1), before) if at else ("", ""), (chr(ord("a") + at + 1), after))
-        if letter
-    )
+    at = _LETTERS.index(label[2]) % 26
+
+    def listed(index: int, where: str) -> bool:
+        if not 0 <= index < 26:
+            return False
+        return re.search(rf"[；;，,、：:。]\s*[(（][{_LETTERS[index]}{_LETTERS[index + 26]}][)）]", where) is not None
+
+    return listed(at - 1, _join_text([line.text for line in group])) or listed(at + 1, text[label.end() :])
 
 
 def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
@@ -350,6 +354,6 @@ def label_form(line: str) -> str:
     if m := BULLET_LABEL.match(line):
         return f"• {line[m.end():]}"
     if m := LETTER_LABEL.match(line):
-        letter = chr(ord("a") + "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(m[2]) % 26)
+        letter = _LETTERS[_LETTERS.index(m[2]) % 26]
         return f"{m[1]}({letter}) {line[m.end():]}"
     return line

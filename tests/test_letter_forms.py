@@ -192,3 +192,11 @@ def test_a_title_broken_over_two_lines_is_joined(letters, name):
     text = (CORPUS / name).read_text(encoding="utf-8")
     text = re.sub(r"(?m)^(.*给.*的信)$", lambda m: m[1][:12] + "\n" + m[1][12:], text, count=1)
     assert passage_rows(parse_letter(text, name)) == passage_rows(letters[name]) and title
+
+
+def test_items_listed_inside_a_sentence_stay_in_it_when_a_wrap_puts_one_at_a_line_start(tmp_path, letters):
+    # In 004, pypdf-like text wraps `…以下事项：(a) …；(b) …；` so that `(a)` and `(c)` open lines.
+    name = "004_16b675922abb74e1.txt"
+    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    expected = next(p for p in letters[name].passages if "主席重点介绍了以下事项" in p.text)
+    assert normalise_space(expected.text) in {normalise_space(p.text) for p in parsed.passages}
