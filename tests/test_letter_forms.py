@@ -133,10 +133,17 @@ def test_a_pdf_without_a_text_layer_is_refused_as_such(tmp_path):
         read_document(tmp_path / "scan.pdf")
 
 
-@pytest.mark.parametrize(("name", "content"), [("broken.pdf", b"%PDF-1.7\nnot really"), ("broken.docx", b"PK\x03\x04 not a zip"), ("empty.pdf", b""), ("empty.docx", b"")])
+@pytest.mark.parametrize(("name", "content"), [("broken.pdf", b"%PDF-1.7\nnot really"), ("broken.docx", b"PK\x03\x04 not a zip")])
 def test_damaged_pdf_and_word_files_are_refused_with_their_name(tmp_path, name, content):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ReaderError, match=re.escape(name)):
+        read_document(tmp_path / name)
+
+
+@pytest.mark.parametrize("name", ["empty.pdf", "empty.docx", "empty.txt", "empty.md"])
+def test_an_empty_file_of_any_format_is_refused_as_empty(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(ReaderError, match=re.escape(name) + ": the file is empty$"):
         read_document(tmp_path / name)
 
 
