@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .checksums import file_sha256
-from .parse import LetterFormatError, ParsedLetter, parse_document
+from .parse import PARSER_VERSION, LetterFormatError, ParsedLetter, parse_document
 from .readers import SUFFIXES, ReaderError, read_document
 from .readers.text import read_text
 
@@ -113,8 +113,9 @@ def load_corpus(corpus_dir: Path) -> list[ParsedLetter]:
 
 
 def corpus_hash(paths: Iterable[Path]) -> str:
-    """Content hash of the corpus files (names and bytes), for index staleness checks."""
-    digest = hashlib.sha256()
+    """Content hash of the corpus files (names and bytes) and of the parser's version, for
+    index staleness checks."""
+    digest = hashlib.sha256(f"parser {PARSER_VERSION}\0".encode("ascii"))
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode("utf-8") + b"\0")
         digest.update(bytes.fromhex(file_sha256(path)))

@@ -12,7 +12,10 @@ Two steps, each in one place for every format:
    line starts a block of its own: a vertical gap before it (where the layout shows gaps), a
    paragraph number, a lettered item, a heading number, a bullet, a footnote mark, a signature,
    or a first-line indent. A wrap inside a sentence joins with no space (Chinese has none); only
-   two Latin words get one back. Text with one line per paragraph is left as it is.
+   two Latin words get one back. Text with one line per paragraph is left as it is. Text that
+   lost its indents and spacing (pypdf's) is joined from widths measured on the text itself
+   (`_FlatWidths`): where full lines end, how far short of that a first line ends, how far a
+   labelled first line reaches.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .readers.base import Document, Line
 from .readers.text import display_width
@@ -37,7 +40,7 @@ BULLET_LABEL = re.compile(r"^[•▪●◦]\s*(?=[^\s(（])")
 BLOCK_START = re.compile(
     r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
     r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
-    r"|-\s|[•·▪●◦]"  # bullet
+    r"|-\s|·\s|[•▪●◦]"  # bullet (a middle dot also joins the parts of a name: `罗斯玛丽·迪卡洛`)
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
     r"|[一二三四五六七八九十]+[.、．]"  # 一.
     r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
@@ -55,6 +58,10 @@ _TOKENS = (
 _FURNITURE_LINE = re.compile(rf"(?:{'|'.join(_TOKENS)})(?:\s+(?:{'|'.join(_TOKENS)}))*")
 _LATIN_WORD = re.compile(r"[!-~]+")
 _LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
+_LETTERS = "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"  # item letters, half- and full-width
+_LABEL_AND_SPACE = re.compile(BLOCK_START.pattern + r"\S*?\s*")
+# A sentence's end for certain (a closing bracket alone, as in `(S/2017/507)`, may be a wrap).
+_SENTENCE_END = re.compile(r"[。！？；：…][”’」』）)]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
 _JOB = re.compile(r"\d{2}-\d{5}")
 # Right edges within this many ems of the widest lines count as reaching the margin
@@ -160,6 +167,87 @@ def _looks_wrapped(lines: Sequence[Line]) -> bool:
     return sum(abs(edge - margin) <= _MARGIN_TOLERANCE for edge in edges) >= 0.4 * len(edges)
 
 
+def _reach(line: Line, following: Line | None) -> float:
+    """How far a line would reach with the next line's first Latin word on it: text has lost
+    the justification that stretched a line to the margin when that word did not fit."""
+    word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
+    return _right_edge(line) + (0.5 + display_width(word[0]) if word else 0)
+
+
+@dataclass(frozen=True)
+class _FlatWidths:
+    """What the widths of text that lost its indents and spacing (pypdf's) still tell."""
+
+    margin: float  # the most common right edge (`full` is measured against it)
+    widest: float  # the widest recurring edge: where an unindented line ends when full
+    first_indent: float  # how far short of `widest` a paragraph's first line ends when full
+
+    @classmethod
+    def of(cls, lines: list[Line], margin: float) -> _FlatWidths:
+        edges = Counter(round(_right_edge(line)) for line in lines if _right_edge(line) >= 10)
+        most = max(edges.values(), default=0)
+        # Not the most common edge: that may be the indented lines' (numbered paragraphs').
+        widest = max((edge for edge, n in edges.items() if n >= 0.25 * most), default=margin)
+        # After a line that certainly ends a paragraph, an unfinished unlabelled line is the next
+        # paragraph's first line, and so wraps where first lines do.
+        shortfalls = Counter(
+            round(widest - _reach(line, following))
+            for previous, line, following in zip(lines, lines[1:], [*lines[2:], None])
+            if _right_edge(previous) < margin - _LOST_INDENT
+            and ends_sentence(previous.text)
+            and not ends_sentence(line.text)
+            and not BLOCK_START.match(line.text.strip())
+            and widest - _LOST_INDENT <= _reach(line, following)
+        )
+        indent, n = shortfalls.most_common(1)[0] if shortfalls else (0, 0)
+        return cls(margin, widest, float(indent) if n >= 3 and n >= 0.5 * sum(shortfalls.values()) else 0.0)
+
+    def ends_block(self, line: Line, group: list[Line], following: Line | None) -> bool:
+        """Whether widths show that `line` cannot go on the block before (an unfinished line, one
+        not ending a sentence, wraps at its block's width):
+
+        - an unlabelled paragraph's lines after the first reach the margin: one that ends a
+          sentence short of it is the paragraph's last; a line short of it after one that ended
+          a sentence there is the next paragraph's first line;
+        - a labelled first line (`1.`, `(a)`, `•`) reaches at least as far as the lines under it
+          (its label sits in the hanging indent): a line wider than it is not one of them."""
+        previous = group[-1]
+        labelled = BLOCK_START.match(group[0].text.strip()) is not None
+        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _reach(previous, line) < self.widest - _MARGIN_TOLERANCE:
+            return True  # a paragraph's line after its first ended a sentence short of the margin
+        if _SENTENCE_END.search(line.text):
+            return False
+        reach = _reach(line, following)
+        if labelled:
+            return len(group) == 1 and _reach(previous, line) + _MARGIN_TOLERANCE < reach
+        at_margin = _reach(previous, line) >= self.widest - _MARGIN_TOLERANCE
+        return len(group) > 1 and at_margin and ends_sentence(previous.text) and reach < self.widest - _MARGIN_TOLERANCE
+
+    def wrapped_under_label(self, previous: Line, group: list[Line], line: Line) -> bool:
+        """Whether a line under a labelled first line (`1.`, `(a)`, `•`) reaches as far as such
+        lines go: where the first line ends, less its label (which sits in the hanging indent)."""
+        first = group[0]
+        label = _LABEL_AND_SPACE.match(first.text.strip()) if BLOCK_START.match(first.text.strip()) else None
+        if label is None or previous is first or _right_edge(first) < self.margin - _LOST_INDENT:
+            return False
+        return _reach(previous, line) >= _reach(first, group[1]) - display_width(label[0]) - _MARGIN_TOLERANCE
+
+    def full_first_line(self, line: Line, group: list[Line], following: Line | None) -> bool:
+        """Whether a paragraph's one line so far, though it ends a sentence short of the margin,
+        is a full first line (short by the first-line indent) that goes on in `line`: the line
+        after it reaches the margin, which the next paragraph's first line would not."""
+        previous = group[-1]
+        return (
+            self.first_indent > _MARGIN_TOLERANCE
+            and len(group) == 1
+            and not BLOCK_START.match(previous.text.strip())
+            and abs(_reach(previous, line) - (self.widest - self.first_indent)) < 1
+            and not _SENTENCE_END.search(line.text)
+            and not BLOCK_START.match(line.text.strip())
+            and _reach(line, following) >= self.widest - _MARGIN_TOLERANCE
+        )
+
+
 def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float | None]:
     """Lines with `full` set: from positions where the reader had them, else from text widths
     against the right margin (returned; None where the reader gave positions)."""
@@ -169,10 +257,7 @@ def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float 
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
 
     def full(line: Line, following: Line | None) -> bool:
-        # Text has lost the justification that stretched a line to the margin when the next
-        # Latin word did not fit on it; that word's width says the line was full.
-        word = _LATIN_WORD.match(following.text.strip()) if following is not None else None
-        return _right_edge(line) + (0.5 + display_width(word[0]) if word else 0) >= margin - _MARGIN_TOLERANCE
+        return _reach(line, following) >= margin - _MARGIN_TOLERANCE
 
     return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])], margin
 
@@ -182,13 +267,31 @@ def _join_wrapped(lines: list[Line], margin: float | None) -> list[list[Line]]:
     # Text without indentation or spacing (pypdf's) has lost the indents that made some lines
     # shorter (a first line, an item's lines): such a line may go on though short of the margin.
     flat = margin is not None and not gaps_known and all(not line.indent for line in lines)
+    widths = _FlatWidths.of(lines, margin) if flat and margin is not None else None
     groups: list[list[Line]] = []
-    for line in lines:
-        if not groups or _starts_block(line, groups[-1], gaps_known, margin if flat else None):
+    for line, following in zip(lines, [*lines[1:], None]):
+        if not groups or _starts_block(line, groups[-1], gaps_known, widths, following):
             groups.append([line])
         else:
             groups[-1].append(line)
     return groups
+
+
+def _inline_item(text: str, group: list[Line]) -> bool:
+    """Whether a line starting with a lettered item (`(b) …`) is a wrap inside a sentence that
+    lists its items inline (`…事项：(a) …；(b) …；(c) …`): the item before it stands inside
+    the block above, or the next one inside this line, after punctuation."""
+    label = LETTER_LABEL.match(text)
+    if label is None or label[1]:
+        return False
+    at = _LETTERS.index(label[2]) % 26
+
+    def listed(index: int, where: str) -> bool:
+        if not 0 <= index < 26:
+            return False
+        return re.search(rf"[；;，,、：:。]\s*[(（][{_LETTERS[index]}{_LETTERS[index + 26]}][)）]", where) is not None
+
+    return listed(at - 1, _join_text([line.text for line in group])) or listed(at + 1, text[label.end() :])
 
 
 def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
@@ -198,23 +301,27 @@ def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
     return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
 
 
-def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat_margin: float | None) -> bool:
+def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, following: Line | None) -> bool:
     previous = group[-1]
     text = line.text.strip()
     short_of_margin = not previous.full
-    if short_of_margin and flat_margin is not None:
+    if short_of_margin and flat is not None:
         # An indent lost with the layout, not a paragraph's end, unless a sentence ends there.
-        short_of_margin = _right_edge(previous) < flat_margin - _LOST_INDENT or ends_sentence(previous.text)
+        short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (
+            ends_sentence(previous.text) and not flat.full_first_line(line, group, following) and not flat.wrapped_under_label(previous, group, line)
+        )
     if line.gap_before or short_of_margin or SIGNED.search(previous.text):
         return True
-    if TITLE_LINE.match(_join_text([member.text for member in group])):
-        return True  # a title ends with 的信 (or 的附件), full line or not
+    if TITLE_LINE.match(_join_text([member.text for member in group])) and not text.startswith("的附件"):
+        return True  # a title ends with 的信 (or 的附件, which a narrow page may wrap), full line or not
     if gaps_known and line.gap_before is False:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
-    if BLOCK_START.match(text) or SIGNED.search(text):
+    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
         return True
-    if flat_margin is not None and _right_edge(line) < flat_margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
-        if ends_sentence(previous.text) or not previous.full:
+    if flat is not None and flat.ends_block(line, group, following):
+        return True
+    if flat is not None and _right_edge(line) < flat.margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
+        if ends_sentence(previous.text) or not (previous.full or flat.wrapped_under_label(previous, group, line)):
             # Without indents or spacing, a short unpunctuated line (or a word and a colon,
             # `背景：`) is a heading when the line before ended a sentence or fell short of
             # the margin (a title, another heading).
@@ -247,6 +354,6 @@ def label_form(line: str) -> str:
     if m := BULLET_LABEL.match(line):
         return f"• {line[m.end():]}"
     if m := LETTER_LABEL.match(line):
-        letter = chr(ord("a") + "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ".index(m[2]) % 26)
+        letter = _LETTERS[_LETTERS.index(m[2]) % 26]
         return f"{m[1]}({letter}) {line[m.end():]}"
     return line

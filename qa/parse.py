@@ -25,6 +25,12 @@ from .symbols import find_symbols
 from .textclean import ends_sentence
 
 
+# Bumped whenever a file may parse to other passages than before (a reader or layout rule
+# changed): it is part of the corpus hash, so an index built by an older parser is stale and is
+# reassembled (only letters whose passages changed are encoded again).
+PARSER_VERSION = 2
+
+
 class LetterFormatError(ValueError):
     """The text is not a letter this parser understands."""
 

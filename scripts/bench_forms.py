@@ -2,7 +2,8 @@
 other numbering), parsed back: passages reproduced / total per letter and form, and the PDF
 libraries' speed on these letters.
 
-    python scripts/bench_forms.py            # the table of passages reproduced
+    python scripts/bench_forms.py            # the table of passages reproduced (id, label, section,
+                                             # text), and of passage texts reproduced labels aside
     python scripts/bench_forms.py --pdf      # also pages/s and fidelity of pypdfium2 (chosen), pypdf
                                              # (and pdfplumber when importable)
 
@@ -15,13 +16,14 @@ import argparse
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.corpus import load_letter  # noqa: E402
-from tests.letter_forms import FORMS, normalise_space, write_form  # noqa: E402
+from tests.letter_forms import FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
 
 
 def passage_key(passage) -> tuple:
@@ -33,30 +35,40 @@ def reproduced(expected, parsed) -> int:
     return sum(passage_key(p) in got for p in expected.passages)
 
 
+def texts_reproduced(expected, parsed) -> int:
+    """Passages whose part and text come back, whatever their label and section: one paragraph
+    joined or split wrongly costs one or two here, but shifts every ordinal label (`p7`) after it."""
+    got = Counter((p.part, normalise_space(p.text)) for p in parsed.passages)
+    wanted = Counter((p.part, normalise_space(p.text)) for p in expected.passages)
+    return sum((got & wanted).values())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pdf", action="store_true", help="time the PDF libraries on the generated PDFs")
     args = parser.parse_args()
     letters = sorted((ROOT / "corpus").glob("*.txt"))
     with tempfile.TemporaryDirectory() as folder:
-        print(f"{'form':12}" + "".join(f"{p.name[:3]:>10}" for p in letters) + f"{'all':>10}")
+        print(f"{'form':16}" + "".join(f"{p.name[:3]:>8}" for p in letters) + f"{'all':>10}{'texts':>10}")
         pdfs = []
-        for form in FORMS:
-            cells, hit, total = [], 0, 0
+        for form in FORMS + NEW_FORMS:
+            cells, hit, texts, total = [], 0, 0, 0
             for source in letters:
                 expected = load_letter(source)
                 path = write_form(source, form, Path(folder) / form)
                 if form == "pdf":
                     pdfs.append(path)
                 try:
-                    n = reproduced(expected, load_letter(path))
+                    parsed = load_letter(path)
+                    n, t = reproduced(expected, parsed), texts_reproduced(expected, parsed)
                 except Exception as error:  # a refused letter reproduces nothing
                     print(f"  {source.name} as {form}: {error}", file=sys.stderr)
-                    n = 0
+                    n = t = 0
                 cells.append(f"{n}/{len(expected.passages)}")
                 hit += n
+                texts += t
                 total += len(expected.passages)
-            print(f"{form:12}" + "".join(f"{c:>10}" for c in cells) + f"{f'{hit}/{total}':>10}")
+            print(f"{form:16}" + "".join(f"{c:>8}" for c in cells) + f"{f'{hit}/{total}':>10}{f'{texts}/{total}':>10}")
         if args.pdf:
             time_pdf_libraries(pdfs)
     return 0

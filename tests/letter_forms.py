@@ -42,6 +42,7 @@ CLOSING = re.compile(r"荷。$")
 NO_LINE_START = "，。、；：？！）》”’」』)"
 
 WIDTH = 38.0  # ems of body text per line
+NARROW = 29.0  # ems per line of a narrower page (a two-column or A5 setting)
 FONT = "STSong-Light"
 SIZE = 11.0  # points
 PITCH = 17.0  # points from baseline to baseline
@@ -131,14 +132,14 @@ def pdf_width(text: str) -> float:
     return pdfmetrics.stringWidth(text, FONT, SIZE) / SIZE
 
 
-def wrap(text: str, first: float, rest: float, measure) -> list[str]:
-    """Lines of at most WIDTH ems: Latin words are kept whole, a closing mark never starts a
+def wrap(text: str, first: float, rest: float, measure, width: float = WIDTH) -> list[str]:
+    """Lines of at most `width` ems: Latin words are kept whole, a closing mark never starts a
     line (it stays on the line before, kinsoku)."""
     tokens = re.findall(r"[!-~]+|\s+|.", text)
     lines: list[str] = []
     current = ""
     for token in tokens:
-        room = WIDTH - (first if not lines else rest)
+        room = width - (first if not lines else rest)
         if token.isspace():
             if current:
                 current += " "
@@ -164,15 +165,17 @@ INDENTS = {  # kind -> (label indent, first text indent, continuation indent), i
 }
 
 
-def rows(paragraphs_: list[Paragraph], measure) -> list[Row]:
+def rows(paragraphs_: list[Paragraph], measure, width: float = WIDTH) -> list[Row]:
     out: list[Row] = []
     for number, paragraph in enumerate(paragraphs_):
         label_indent, first, rest = INDENTS[paragraph.kind]
+        if paragraph.kind == "sign":  # the signature block stands at the same share of any width
+            first = rest = round(first * width / WIDTH)
         text = paragraph.text
         label = paragraph.label
         if paragraph.kind == "heading":
             text, label = f"{paragraph.label} {paragraph.text}", ""
-        wrapped = wrap(text, first, rest, measure)
+        wrapped = wrap(text, first, rest, measure, width)
         gap = number > 0 and not (paragraph.kind == "sign" and paragraphs_[number - 1].kind == "sign")
         for i, line in enumerate(wrapped):
             out.append(Row(label if i == 0 else "", label_indent, line, first if i == 0 else rest, gap and i == 0, i == len(wrapped) - 1))
@@ -278,14 +281,15 @@ def _draw(pdf, x: float, y: float, text: str, char_space: float) -> None:
 # ---------------------------------------------------------------- text copied out of the PDF
 
 
-def layout_text(source: Path, glued: bool = False) -> str:
+def layout_text(source: Path, glued: bool = False, width: float = WIDTH) -> str:
     """Like `pdftotext -layout`: indentation kept, blank lines for spacing, a form feed per page.
 
     glued: where a page break falls inside a paragraph, the page's last line, its footer, the
     next page's header and first line come out as one line, as pypdf sometimes gives them
-    (`…而不需2/620-03456S/2020/186要进行编纂。`)."""
+    (`…而不需2/620-03456S/2020/186要进行编纂。`). width: the body's width in ems (a page set
+    narrower than the ODS one)."""
     who = identity(source)
-    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
+    pages = paginate(rows(paragraphs(source), text_width, width), COVER_ROWS)
     out = []
     carried = ""  # the glued end of the previous page
     for page in pages:
@@ -309,17 +313,27 @@ def layout_text(source: Path, glued: bool = False) -> str:
     return "".join(out) if glued else "\f".join(out)
 
 
-def plain_text(source: Path) -> str:
-    """Like pypdf's text: the same lines in content order, no indentation, no blank lines."""
+def plain_text(source: Path, width: float = WIDTH, viewer: bool = False) -> str:
+    """Like pypdf's text: the same lines in content order, no indentation, no blank lines.
+
+    viewer: as copied out of a PDF viewer instead: each header and footer text on a line of its
+    own, a page's footer (job number, page number) before its body, pages split by form feeds;
+    `width` lets the page be set at another width."""
     who = identity(source)
-    pages = paginate(rows(paragraphs(source), text_width), COVER_ROWS)
-    lines = []
+    pages = paginate(rows(paragraphs(source), text_width, width), COVER_ROWS)
+    out = []
     for page in pages:
         header, footer = furniture(who, page.number, len(pages))
-        lines += [" ".join(t for t in pair if t) for pair in (cover(who) if page.number == 1 else header)]
-        lines += [f"{row.label} {row.text}" if row.label else row.text for _, row in page.rows]
-        lines += [" ".join(t for t in pair if t) for pair in footer]
-    return "\n".join(lines) + "\n"
+        top = cover(who) if page.number == 1 else header
+        if viewer:
+            furniture_lines = [t for pair in footer + top for t in pair if t]
+        else:
+            furniture_lines = [" ".join(t for t in pair if t) for pair in top]
+        lines = furniture_lines + [f"{row.label} {row.text}" if row.label else row.text for _, row in page.rows]
+        if not viewer:
+            lines += [" ".join(t for t in pair if t) for pair in footer]
+        out.append("\n".join(lines) + "\n")
+    return ("\f" if viewer else "").join(out)
 
 
 def _spread(left: str, right: str) -> str:
@@ -331,7 +345,10 @@ def _spread(left: str, right: str) -> str:
 
 def numbering_text(source: Path, form: str) -> str:
     """The `.txt` with `１．`/`（a）` (fullwidth), `1、` (comma), CRLF (crlf), no blank lines
-    (compact), or Markdown headings (markdown, for a `.md` file)."""
+    (compact), Markdown headings (markdown, for a `.md` file), a tab after each label and before
+    each unlabelled paragraph instead of spaces (tabs, as Word saves text), or labels in a mix of
+    full-width and half-width forms (mixed: `13.`, `１３．`, `13．`, `１３.`; `(a)`, `（a）`, `(a）`,
+    `（ａ）`)."""
     text = source.read_text(encoding="utf-8")
     if form == "fullwidth":
         wide = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -343,6 +360,16 @@ def numbering_text(source: Path, form: str) -> str:
         text = text.replace("\n", "\r\n")
     elif form == "compact":
         text = "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
+    elif form == "tabs":
+        label = r"(?:\d{1,3}\.|-?\s*\([a-z]\)|[一二三四五六七八九十]+\.|[A-Z]\.|-)"
+        text = "\n".join(re.sub(rf"^\s*({label})\s*", "\\1\t", line) if re.match(rf"\s*{label}\s", line) else "\t" + line.strip() if line.strip() else "" for line in text.splitlines()) + "\n"
+    elif form == "mixed":
+        wide = str.maketrans("0123456789abcdefghijklmnopqrstuvwxyz", "０１２３４５６７８９ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ")
+        numbers = (lambda n: f"{n}.", lambda n: f"{n.translate(wide)}．", lambda n: f"{n}．", lambda n: f"{n.translate(wide)}.")
+        items = (lambda a: f"({a})", lambda a: f"（{a}）", lambda a: f"({a}）", lambda a: f"（{a.translate(wide)}）")
+        counter = iter(range(10**6))
+        text = re.sub(r"(?m)^(\d{1,3})\.\s*", lambda m: numbers[next(counter) % 4](m[1]), text)
+        text = re.sub(r"(?m)^(\s*(?:-\s*)?)\(([a-z])\)\s*", lambda m: m[1] + items[next(counter) % 4](m[2]), text)
     elif form == "markdown":
         text = re.sub(r"(?m)^([一二三四五六七八九十]+|[A-Z])\.\s", lambda m: f"{'#' * (2 if m[1] in '一二三四五六七八九十' else 3)} {m[0]}", text)
     else:
@@ -353,18 +380,23 @@ def numbering_text(source: Path, form: str) -> str:
 # ---------------------------------------------------------------- Word
 
 
-def write_docx(source: Path, target: Path) -> Path:
+def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: bool = False) -> Path:
+    """footnotes: footnotes as Word keeps them (their text in `word/footnotes.xml`, a
+    `w:footnoteReference` where the text has its mark) instead of as paragraphs of the body.
+    overrides: each list's numbers come from a level defined in its `w:num` (`w:lvlOverride`
+    holding a `w:lvl`), the abstract numbering's own level giving other numbers (`i)`)."""
     import docx
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
     who = identity(source)
+    notes: list[str] = []  # footnote texts, by Word's footnote id - 1
     document = docx.Document()
     section = document.sections[0]
     section.header.paragraphs[0].text = who.symbol
     section.footer.paragraphs[0].text = f"{who.job} (C)"
     numbering = document.part.numbering_part.element
-    numbering.append(parse_xml(_abstract(90, [("decimal", "%1.", 1), ("lowerLetter", "(%2)", 1)])))
+    numbering.append(parse_xml(_abstract(90, [("lowerRoman", "%1)", 1) if overrides else ("decimal", "%1.", 1), ("lowerLetter", "(%2)", 1)])))
     numbering.append(parse_xml(_abstract(91, [("chineseCounting", "%1.", 1), ("upperLetter", "%2.", 1)])))
     numbering.append(parse_xml(_abstract(92, [("bullet", "•", 1)])))
     for num_id, abstract in ((91, 91), (92, 92)):
@@ -394,37 +426,79 @@ def write_docx(source: Path, target: Path) -> Path:
     def new_num(start: int) -> int:
         nonlocal next_num
         next_num += 1
-        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/></w:lvlOverride>'
+        level = f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>' if overrides else ""
+        override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/>{level}</w:lvlOverride>'
         numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{next_num}"><w:abstractNumId w:val="90"/>{override}</w:num>'))
         return next_num
 
+    def add(text: str, style=None):
+        """A body paragraph; with footnotes, its marks become references to Word footnotes."""
+        if not footnotes:
+            return document.add_paragraph(text, style=style)
+        added = document.add_paragraph(style=style)
+        for piece in re.findall(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[^¹²³⁴⁵⁶⁷⁸⁹⁰]+", text):
+            if piece[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰":
+                notes.append("")
+                added._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="{len(notes)}"/></w:r>'))
+            else:
+                added.add_run(piece)
+        return added
+
     for paragraph in paragraphs(source):
-        if paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
-            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+        if paragraph.kind == "footnote" and footnotes:
+            number = int(paragraph.label.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")))
+            notes[number - 1] = paragraph.text  # its number is the order of its reference
+        elif paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
+            numbered(add(paragraph.text), current_num, 0)
         elif paragraph.kind == "numbered":  # a list starts, or restarts at another value
             current_num = new_num(int(paragraph.number))
-            numbered(document.add_paragraph(paragraph.text), current_num, 0)
+            numbered(add(paragraph.text), current_num, 0)
         elif paragraph.kind == "item" and current_num is not None and ord(paragraph.number) - 96 == expected["item"]:
-            numbered(document.add_paragraph(paragraph.text), current_num, 1)
+            numbered(add(paragraph.text), current_num, 1)
         elif paragraph.kind == "heading" and _heading_matches(paragraph.number, headings):
             level = 0 if paragraph.number[0] in "一二三四五六七八九十" else 1
-            document.add_paragraph(paragraph.text, style=document.styles[f"UN Heading {level + 1}"])
+            add(paragraph.text, style=document.styles[f"UN Heading {level + 1}"])
             headings[level] += 1
             if level == 0:
                 headings[1] = 0
             if current_num is not None and level == 0:
                 current_num = new_num(expected["numbered"])  # numbering continues across a restart
         elif paragraph.kind == "bullet":
-            numbered(document.add_paragraph(paragraph.text), 92, 0)
+            numbered(add(paragraph.text), 92, 0)
         else:
             text = paragraph.text if paragraph.kind in ("para", "title", "sign") else f"{paragraph.label} {paragraph.text}"
-            document.add_paragraph(text)
+            add(text)
         if paragraph.kind == "numbered":
             expected = {"numbered": int(paragraph.number) + 1, "item": 1}
         elif paragraph.kind == "item":
             expected["item"] = ord(paragraph.number) - 95
+    if notes:
+        _add_footnotes(document, notes)
     document.save(str(target))
     return target
+
+
+def _add_footnotes(document, notes: list[str]) -> None:
+    """A `word/footnotes.xml` part with Word's two separators and one footnote per text, each
+    starting with its own mark (`w:footnoteRef`)."""
+    from xml.sax.saxutils import escape
+
+    from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml.ns import nsdecls
+
+    body = "".join(
+        f'<w:footnote w:id="{i}"><w:p><w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
+        f'<w:r><w:t xml:space="preserve"> {escape(text)}</w:t></w:r></w:p></w:footnote>'
+        for i, text in enumerate(notes, start=1)
+    )
+    xml = (
+        f'<w:footnotes {nsdecls("w")}><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p></w:footnote>'
+        f'<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>{body}</w:footnotes>'
+    )
+    part = Part(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, xml.encode("utf-8"), document.part.package)
+    document.part.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
 
 
 def _heading_matches(number: str, counters: list[int]) -> bool:
@@ -457,6 +531,8 @@ def normalise_space(text: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
 
 FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "plain.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+# Forms added for layouts the forms above do not cover (see the README's forms row).
+NEW_FORMS = ("viewer.txt", "narrow.txt", "narrow-plain.txt", "tabs", "mixed", "docx-footnotes", "docx-overrides")
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -467,6 +543,8 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         return write_pdf(source, folder / f"{stem}.pdf")
     if form == "docx":
         return write_docx(source, folder / f"{stem}.docx")
+    if form in ("docx-footnotes", "docx-overrides"):
+        return write_docx(source, folder / f"{stem}.docx", footnotes=form == "docx-footnotes", overrides=form == "docx-overrides")
     target = folder / f"{stem}.{'md' if form == 'markdown' else 'txt'}"
     if form == "layout.txt":
         target.write_text(layout_text(source), encoding="utf-8")
@@ -474,6 +552,12 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         target.write_text(layout_text(source, glued=True), encoding="utf-8")
     elif form == "plain.txt":
         target.write_text(plain_text(source), encoding="utf-8")
+    elif form == "viewer.txt":
+        target.write_text(plain_text(source, width=NARROW + 4, viewer=True), encoding="utf-8")
+    elif form == "narrow.txt":
+        target.write_text(layout_text(source, width=NARROW), encoding="utf-8")
+    elif form == "narrow-plain.txt":
+        target.write_text(plain_text(source, width=NARROW), encoding="utf-8")
     else:
         target.write_bytes(numbering_text(source, form).encode("utf-8"))
     return target

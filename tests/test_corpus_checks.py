@@ -110,3 +110,13 @@ def test_show_without_label_prints_every_passage_in_order(capsys, letters):
     assert [(r["part"], r["label"], tuple(r["section"]), r["text"], r["citation"]) for r in rows] == [
         (p.part, p.label, p.section, p.text, p.citation) for p in passages
     ]
+
+
+def test_the_corpus_hash_changes_with_the_parser_version(monkeypatch):
+    # An index built by a parser that gave other passages must not be trusted as current.
+    import qa.corpus
+
+    files = letter_files(CORPUS)
+    before = corpus_hash(files)
+    monkeypatch.setattr(qa.corpus, "PARSER_VERSION", qa.corpus.PARSER_VERSION + 1)
+    assert corpus_hash(files) != before

@@ -20,9 +20,10 @@ from .conftest import CORPUS
 from .letter_forms import identity, layout_text, normalise_space, write_form
 
 LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
-# plain.txt (pypdf's text: no indentation, no blank lines) is measured by scripts/bench_forms.py,
-# not asserted: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown")
+# plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
+# paragraph ends its widths and punctuation tell (`test_pypdf_text_...`); scripts/bench_forms.py
+# measures every letter: without indents or spacing a paragraph's end is not always knowable.
+FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides")
 COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
@@ -86,6 +87,37 @@ def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
     assert passage.citation == f"{identity(CORPUS / '000_bcf0f639adb97a43.txt').symbol} · 附件 · 第13段"
 
 
+@pytest.mark.parametrize("name", ["000_bcf0f639adb97a43.txt", "002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
+def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name):
+    # Paragraph ends known only from widths: a first line short of the margin by its lost indent
+    # after a sentence ending at the margin; a line wider than a labelled first line above it; a
+    # full first line (short by its indent) that goes on; items listed inline within a sentence.
+    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    assert passage_rows(parsed) == passage_rows(letters[name])
+
+
+@pytest.mark.parametrize("name", ["002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
+def test_word_footnotes_give_the_footnotes_the_pdf_gives(tmp_path, letters, name):
+    # The footnotes live in word/footnotes.xml, referenced from the text; each follows the
+    # paragraph that cites it (a PDF prints it at that page's foot, so only its place may differ).
+    parsed = load_letter(write_form(CORPUS / name, "docx-footnotes", tmp_path))
+    expected = letters[name]
+
+    def body(passages):
+        return [row for passage, row in zip(passages, passage_rows_of(passages)) if passage.kind != "footnote"]
+
+    def notes(passages):
+        return {p.id: (normalise_space(p.text), p.cited_by) for p in passages if p.kind == "footnote"}
+
+    assert body(parsed.passages) == body(expected.passages)
+    assert notes(parsed.passages) == notes(expected.passages) and notes(parsed.passages)
+    assert [p.footnotes for p in parsed.passages if p.kind != "footnote"] == [p.footnotes for p in expected.passages if p.kind != "footnote"]
+
+
+def passage_rows_of(passages):
+    return [(p.id.split("/", 1)[1], p.part, p.label, p.section, normalise_space(p.text)) for p in passages]
+
+
 def test_formats_are_recorded(forms):
     assert {forms[(form, LETTERS[0])].format for form in FORMS} == {"pdf", "docx", "txt"}
 
@@ -106,6 +138,36 @@ def test_damaged_pdf_and_word_files_are_refused_with_their_name(tmp_path, name, 
     (tmp_path / name).write_bytes(content)
     with pytest.raises(ReaderError, match=re.escape(name)):
         read_document(tmp_path / name)
+
+
+@pytest.mark.parametrize("name", ["empty.pdf", "empty.docx", "empty.txt", "empty.md"])
+def test_an_empty_file_of_any_format_is_refused_as_empty(tmp_path, name):
+    (tmp_path / name).write_bytes(b"")
+    with pytest.raises(ReaderError, match=re.escape(name) + ": the file is empty$"):
+        read_document(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    ("part", "damage"),
+    [
+        ("word/document.xml", lambda xml: xml[: len(xml) // 2]),  # cut short
+        ("word/numbering.xml", lambda xml: xml.replace(b'<w:start w:val="1"/>', b'<w:start w:val="x"/>', 1)),
+        ("word/numbering.xml", lambda xml: xml.replace(b"<w:abstractNumId ", b"<w:other ")),
+        ("word/footnotes.xml", lambda xml: b"<w:footnotes"),
+        ("[Content_Types].xml", lambda xml: b"<x/>"),
+    ],
+)
+def test_a_word_file_with_a_damaged_part_is_refused_in_one_line(tmp_path, part, damage):
+    import zipfile
+
+    good = write_form(CORPUS / "003_f8451f1751e71b7b.txt", "docx-footnotes", tmp_path / "good")
+    damaged = tmp_path / "damaged.docx"
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, damage(data) if item.filename == part else data)
+    with pytest.raises(ReaderError, match=r"damaged\.docx: not a readable Word \(\.docx\) file \(.+\)$"):
+        read_document(damaged)
 
 
 def test_the_symbol_is_searchable_with_every_passage_of_its_letter(forms):
@@ -137,3 +199,11 @@ def test_a_title_broken_over_two_lines_is_joined(letters, name):
     text = (CORPUS / name).read_text(encoding="utf-8")
     text = re.sub(r"(?m)^(.*给.*的信)$", lambda m: m[1][:12] + "\n" + m[1][12:], text, count=1)
     assert passage_rows(parse_letter(text, name)) == passage_rows(letters[name]) and title
+
+
+def test_items_listed_inside_a_sentence_stay_in_it_when_a_wrap_puts_one_at_a_line_start(tmp_path, letters):
+    # In 004, pypdf-like text wraps `…以下事项：(a) …；(b) …；` so that `(a)` and `(c)` open lines.
+    name = "004_16b675922abb74e1.txt"
+    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    expected = next(p for p in letters[name].passages if "主席重点介绍了以下事项" in p.text)
+    assert normalise_space(expected.text) in {normalise_space(p.text) for p in parsed.passages}

@@ -25,6 +25,8 @@ def read_document(path: Path) -> Document:
     reader = reader_for(path)
     if reader is None:
         raise ReaderError(f"{path}: not a format qa reads ({', '.join(sorted(SUFFIXES))})")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ReaderError(f"{path}: the file is empty")
     return reader.read(path)
 
 

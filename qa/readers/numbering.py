@@ -5,7 +5,9 @@ from its style (following `w:basedOn`). A `w:num` points at an abstract numberin
 give the start value, the format (`decimal`, `lowerLetter`, `chineseCounting`, …), the text
 around the number (`%1.`, `(%2)`) and when a level restarts. Counters belong to the abstract
 numbering, so two `w:num` of one list continue each other, unless a `w:num` overrides a level's
-start (`w:lvlOverride/w:startOverride`): that restarts the list the first time it is used.
+start (`w:lvlOverride/w:startOverride`): that restarts the list the first time it is used. A
+`w:lvlOverride` may also hold a whole `w:lvl`, which replaces that level's definition (format,
+text, start) for the paragraphs of that `w:num`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Level:
 class Numbering:
     abstract: dict[str, dict[int, Level]] = field(default_factory=dict)  # abstractNumId -> levels
     nums: dict[str, tuple[str, dict[int, int]]] = field(default_factory=dict)  # numId -> (abstractNumId, start overrides)
+    level_overrides: dict[str, dict[int, Level]] = field(default_factory=dict)  # numId -> level -> its own definition
     style_numbering: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)  # styleId -> (numId, ilvl)
     style_parent: dict[str, str] = field(default_factory=dict)
     counters: dict[str, dict[int, int]] = field(default_factory=dict)  # abstractNumId -> level -> value
@@ -49,6 +52,9 @@ class Numbering:
                 overrides = {}
                 for override in num.findall(f"{W}lvlOverride"):
                     start = override.find(f"{W}startOverride")
+                    level = override.find(f"{W}lvl")
+                    if level is not None:
+                        numbering.level_overrides.setdefault(_val(num, "numId"), {})[int(_val(override, "ilvl"))] = _level(level)
                     if start is not None:
                         overrides[int(_val(override, "ilvl"))] = int(_val(start, "val"))
                 numbering.nums[_val(num, "numId")] = (_val(num.find(f"{W}abstractNumId"), "val"), overrides)
@@ -70,7 +76,7 @@ class Numbering:
         if num_id is None or num_id == "0" or num_id not in self.nums:
             return ""
         abstract_id, overrides = self.nums[num_id]
-        levels = self.abstract.get(abstract_id, {})
+        levels = {**self.abstract.get(abstract_id, {}), **self.level_overrides.get(num_id, {})}
         level = levels.get(ilvl)
         if level is None:
             return ""

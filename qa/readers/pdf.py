@@ -48,6 +48,8 @@ class PdfReader:
             for number in range(len(pdf)):
                 page = pdf[number]
                 lines.extend(_page_lines(page, number + 1))
+        except pdfium.PdfiumError as error:
+            raise ReaderError(f"{path}: a page of the PDF cannot be read ({error})") from None
         finally:
             pdf.close()
         if not any(line.text.strip() for line in lines):

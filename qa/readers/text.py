@@ -14,6 +14,8 @@ from pathlib import Path
 from .base import Document, Line, ReaderError
 
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
+_TABS = re.compile(r" *\t[\t ]*")
+TAB_STOP = 4  # columns: a leading tab indents like four spaces (two ems)
 
 
 class TextReader:
@@ -37,10 +39,10 @@ def text_document(text: str, markdown: bool = False) -> Document:
                 if lines and lines[-1].page == page_number:
                     gap = True
                 continue
-            body = raw.lstrip()
+            body = _TABS.sub(" ", raw.lstrip())  # a tab after a label (`1.\t…`) is a space
             if markdown:
                 body = _MARKDOWN_HEADING.sub("", body)
-            indent = display_width(raw[: len(raw) - len(body)])
+            indent = display_width(raw[: len(raw) - len(raw.lstrip())].expandtabs(TAB_STOP))
             lines.append(Line(body.rstrip(), page_number, indent, gap if lines else None))
             gap = False
     return Document(TextReader.format, tuple(lines))
