@@ -32,6 +32,13 @@ def test_the_threshold_is_read_from_the_fitted_model_file(engine):
         "菲利普·克里德尔卡大使会说几种语言？",
         "Which football club does the Belgian king support?",
         "科威特有多少座清真寺？",
+        # People the letters name, asked a fact the letters do not state: a quotation naming them is no answer.
+        "比利时常驻代表菲利普·克里德尔卡是哪一年出生的？",
+        "裴凯儒是哪国人？",
+        "莫娜·弗拉杰在土耳其住在哪座城市？",
+        # English: the names map to the letters' own, the main words map to nothing in them.
+        "Where did Philippe Kridelka go to school?",
+        "What is Mansour Al-Otaibi's favourite food?",
     ],
 )
 def test_off_topic_and_absent_fact_questions_abstain(engine, question):
@@ -49,6 +56,20 @@ def test_off_topic_and_absent_fact_questions_abstain(engine, question):
     ],
 )
 def test_answerable_questions_the_hand_rules_withheld_are_answered(engine, question, expected):
+    response = engine.ask(question)
+    assert not response.abstained, response.confidence
+    assert expected in response.answers[0].text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who is the Permanent Representative of Albania who signed the letter of 28 August 2023?", "费里特·霍查"),
+        ("How many informal interactive dialogues did the Council hold in February 2020?", "1场"),
+        ("日本常驻联合国代表山崎和之在2024年3月1日的信是写给谁的？", "秘书长"),
+    ],
+)
+def test_answerable_questions_naming_people_and_bodies_are_answered(engine, question, expected):
     response = engine.ask(question)
     assert not response.abstained, response.confidence
     assert expected in response.answers[0].text
