@@ -21,12 +21,12 @@ from pathlib import Path
 import jieba
 import numpy as np
 
-from .candidates import SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
+from .candidates import LONG_FORMS, SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
 from .documents import Passage
 from .kinds import NUMERAL, PERSON, AnswerKind, Tagger
 from .results import Hit
 from .short import short_span
-from .tokens import ChineseTokenizer
+from .tokens import SYNONYMS, ChineseTokenizer
 
 ENTITY_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nsf", "nt", "nz"})
 ENGLISH_WORD = re.compile(r"[a-z][a-z'-]+")
@@ -180,11 +180,21 @@ def predicate_words(question: str, tagger: Tagger, entities: Sequence[str], lett
     return list(dict.fromkeys(words))
 
 
+def stands_in(word: str, text: str) -> bool:
+    """The word, or a form the documents use for it (签署: 签名; 安理会: 安全理事会), stands in text."""
+    folded = SYNONYMS.get(word, word)
+    return word in text or folded in text or any(long in text for long in LONG_FORMS.get(folded, ()))
+
+
 def rare_share(words: Sequence[str], text: str) -> float:
-    """Share of the words standing in text, each weighted by its rarity (1 when there are none)."""
+    """Share of the words standing in text, each weighted by its rarity (1 when there are none).
+
+    >>> rare_share(["签署"], "帕斯卡尔·贝里斯韦尔(签名)")
+    1.0
+    """
     if not words:
         return 1.0
-    return sum(rarity(w) for w in words if w in text) / sum(rarity(w) for w in words)
+    return sum(rarity(w) for w in words if stands_in(w, text)) / sum(rarity(w) for w in words)
 
 
 def _around(text: str, end_mark: re.Pattern[str], start: int, end: int) -> tuple[int, int]:

@@ -24,6 +24,11 @@ def test_rare_words_weigh_more_than_common_ones():
     assert rare_share([], "anything") == 1.0
 
 
+def test_a_word_counts_in_the_form_the_letters_use():
+    assert rare_share(["签署"], "帕斯卡尔·贝里斯韦尔(签名)") == 1.0
+    assert rare_share(["安理会"], "安全理事会主席") == 1.0
+
+
 def test_a_date_that_only_dates_the_letter_does_not_answer_when_it_was_done(tokenizer):
     question = "新西兰常驻代表是何时递交全权证书的？"
     title = "2021年2月8日新西兰和瑞士常驻联合国代表给安全理事会主席的信"
