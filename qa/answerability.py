@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Sequence
+from functools import lru_cache
+from pathlib import Path
 
+import jieba
 import numpy as np
 
-from .candidates import SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
+from .candidates import LONG_FORMS, SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
 from .documents import Passage
-from .kinds import NUMERAL, PERSON, Tagger
+from .kinds import NUMERAL, PERSON, AnswerKind, Tagger
 from .results import Hit
-from .tokens import ChineseTokenizer
+from .short import short_span
+from .tokens import SYNONYMS, ChineseTokenizer
 
 ENTITY_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nsf", "nt", "nz"})
 ENGLISH_WORD = re.compile(r"[a-z][a-z'-]+")
@@ -67,6 +71,8 @@ ANSWERABILITY_FEATURES = (
     "ask_in_passage",  # the same in the span's passage and its letter
     "terms_in_span",  # share of the question's dates, numbers and symbols the span or its letter names
     "measure_lacking",  # the question counts something (几支, 多少票) and the span has no number of it
+    "predicate_near",  # rarity-weighted share of the question's predicate words in the span's sentence and its neighbours
+    "predicate_by_answer",  # the same in the clause that holds the span's answer of the asked kind (0: none there)
 )
 
 
@@ -131,6 +137,116 @@ def measure_lacking(question: str, span: str) -> float:
     return float(not re.search(rf"{number}(?:{re.escape(asked.group(1))}|[\u4e00-\u9fff]?{re.escape(counted)})", span))
 
 
+# Words that only ask (哪, 何时, 多少) or join; the part-of-speech tags a predicate word may carry.
+ASKING_WORDS = frozenset(
+    "哪 哪个 哪些 哪里 哪儿 哪国 哪位 哪家 哪所 哪座 哪份 哪年 哪一天 哪一年 什么 何时 何处 谁 多少 多久 多长 多大 几个 怎样 怎么 如何 为什么 为何 是 有 据 由 对".split()
+)
+PREDICATE_TAGS = ("n", "v", "a", "l", "i", "j", "b", "eng")
+CLAUSE_END = re.compile(r"[，。；！？,;!?：:]")
+SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's inverse document frequencies (general Chinese text) and their median, for unknown words."""
+    table = {}
+    for line in (Path(jieba.__file__).parent / "analyse" / "idf.txt").read_text(encoding="utf-8").splitlines():
+        word, _, value = line.partition(" ")
+        table[word] = float(value)
+    return table, float(np.median(list(table.values())))
+
+
+def rarity(word: str) -> float:
+    """How specific a word is (jieba's idf): 全权证书 far more than 举行."""
+    table, median = _idf()
+    return table.get(word, median)
+
+
+def predicate_words(question: str, tagger: Tagger, entities: Sequence[str], letter: Container[str]) -> list[str]:
+    """What the question asks about the people, places and bodies it names: its
+    nouns, verbs and adjectives other than those names, the asking words and the
+    words that pick the letter (递交, 全权证书 in 新西兰常驻代表是何时递交全权证书的？).
+
+    >>> predicate_words("新西兰常驻代表是何时递交全权证书的？", ChineseTokenizer().tagged, ["新西兰"], "新西兰常驻代表的信")
+    ['递交', '全权', '证书']
+    """
+    words = []
+    for word, tag in tagger(question):
+        if len(word) < 2 or word in ASKING_WORDS or word in letter or tag in ENTITY_TAGS or not tag.startswith(PREDICATE_TAGS):
+            continue
+        if any(word in e or e in word for e in entities):
+            continue
+        words.append(word)
+    return list(dict.fromkeys(words))
+
+
+def stands_in(word: str, text: str) -> bool:
+    """The word, or a form the documents use for it (签署: 签名; 安理会: 安全理事会), stands in text."""
+    folded = SYNONYMS.get(word, word)
+    return word in text or folded in text or any(long in text for long in LONG_FORMS.get(folded, ()))
+
+
+def rare_share(words: Sequence[str], text: str) -> float:
+    """Share of the words standing in text, each weighted by its rarity (1 when there are none).
+
+    >>> rare_share(["签署"], "帕斯卡尔·贝里斯韦尔(签名)")
+    1.0
+    """
+    if not words:
+        return 1.0
+    return sum(rarity(w) for w in words if stands_in(w, text)) / sum(rarity(w) for w in words)
+
+
+def _around(text: str, end_mark: re.Pattern[str], start: int, end: int) -> tuple[int, int]:
+    """The piece of text between marks (sentence or clause ends) that holds text[start:end]."""
+    before = [m.end() for m in end_mark.finditer(text, 0, start)]
+    after = end_mark.search(text, end)
+    return (before[-1] if before else 0), (after.end() if after else len(text))
+
+
+def predicate_evidence(words: Sequence[str], kind: AnswerKind | None, text: str, start: int, end: int, question: str, tagger: Tagger) -> tuple[float, float]:
+    """(predicate_near, predicate_by_answer) for the span text[start:end] of a passage.
+
+    The first is the share of the predicate words in the span's sentence and the
+    sentences either side. The second asks whether the answer is tied to what is
+    asked, not only to the topic: for a question asking a kind (a date, a count, a
+    name), the share in the clause that holds the span's answer of that kind, 0
+    where the span has none; for any other question, the share in the span.
+
+    >>> t = "2021年2月8日新西兰和瑞士常驻联合国代表给安全理事会主席的信"
+    >>> from qa.kinds import answer_kind
+    >>> q = "新西兰常驻代表是何时递交全权证书的？"
+    >>> predicate_evidence(["递交", "全权证书"], answer_kind(q), t, 0, len(t), q, ChineseTokenizer().tagged)
+    (0.0, 0.0)
+    """
+    a, b = _around(text, SENTENCE_END, start, end)
+    a = _around(text, SENTENCE_END, a - 1, a - 1)[0] if a > 0 else a
+    b = _around(text, SENTENCE_END, b, b)[1] if b < len(text) else b
+    near = rare_share(words, text[a:b])
+    if kind is None or not kind.required:
+        return near, rare_share(words, text[start:end])
+    short = short_span(kind, text, start, end, question, tagger)
+    if short is None:
+        return near, 0.0
+    return near, rare_share(words, text[slice(*_around(text, CLAUSE_END, *short))])
+
+
+def english_predicate(question: str, tokenizer: ChineseTokenizer) -> tuple[list[str], int]:
+    """What an English question asks, beyond the names it gives (capitalised):
+    the Chinese forms of its other glossed words, and how many of its content
+    words the glossary cannot map (those can meet no passage).
+
+    >>> english_predicate("Who is the president of Albania?", ChineseTokenizer())
+    (['主席'], 0)
+    >>> english_predicate("What is the capital of France?", ChineseTokenizer())
+    ([], 1)
+    """
+    glossed = [(s, e, zh) for s, e, zh in tokenizer.glossed(question) if not question[s].isupper()]
+    words = [m for m in re.finditer(r"[A-Za-z][A-Za-z'-]+", question) if m.group(0).lower() not in ENGLISH_FUNCTION_WORDS and not m.group(0)[0].isupper()]
+    unmapped = sum(not any(s <= m.start() < e for s, e, _ in tokenizer.glossed(question)) for m in words)
+    return list(dict.fromkeys(zh for _, _, zh in glossed)), unmapped
+
+
 def unglossed_share(question: str, tokenizer: ChineseTokenizer) -> float:
     """Share of an English question's content words that no glossary term covers.
 
@@ -176,6 +292,14 @@ def answerability_features(
     specific = len(terms.dates) + len(terms.numbers)
     span_scope = f"{plain_span} {context}"
     margin = (hits[0].score - hits[1].score) / hits[0].score if len(hits) > 1 and hits[0].score else 1.0
+    if cross_lingual:
+        # An English question's predicate is its glossed words; an unmapped one stands in no passage.
+        predicate, unmapped = english_predicate(question, tokenizer)
+        share = len(predicate) / (len(predicate) + unmapped) if predicate or unmapped else 1.0
+        near, by_answer = (v * share if predicate else (0.0 if unmapped else 1.0) for v in predicate_evidence(predicate, kind, text, start, end, question, tokenizer.tagged))
+    else:
+        predicate = predicate_words(question, tokenizer.tagged, entities, context)
+        near, by_answer = predicate_evidence(predicate, kind, text, start, end, question, tokenizer.tagged)
     values = {
         "rank_score": float(scores[best]),
         "rank_margin": float(scores[best] - max(others)) if others else 1.0,
@@ -194,5 +318,7 @@ def answerability_features(
         "ask_in_passage": words_in(asked, f"{text} {context}".lower()) if asked else 1.0,
         "terms_in_span": 1.0 - terms.missing_from(span_scope, set(tokenizer.tokens(span_scope))) / specific if specific else 1.0,
         "measure_lacking": measure_lacking(question, span),
+        "predicate_near": near,
+        "predicate_by_answer": by_answer,
     }
     return np.array([values[name] if name in values else float(row[_SPAN[name]]) for name in ANSWERABILITY_FEATURES])

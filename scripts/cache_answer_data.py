@@ -66,11 +66,12 @@ def cache_questions(engine, items: list[dict], out: Path) -> None:
         if n % 200 == 0:
             print(f"  {n}/{len(items)} questions, {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
     table = engine.sentences
+    # The index's arrays and passages are memory-mapped: copied out, so they can be pickled.
     data = {
-        "passages": engine.passages,
-        "contexts": engine.contexts,
+        "passages": list(engine.passages),
+        "contexts": dict(engine.contexts),
         "vocabulary": set(engine.lexical.vocabulary),
-        "table": {"passage": table.passage, "start": table.start, "end": table.end},
+        "table": {"passage": np.array(table.passage), "start": np.array(table.start), "end": np.array(table.end)},
         "questions": rows,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
