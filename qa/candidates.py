@@ -1,7 +1,7 @@
 """Candidate answer spans and the evidence for each, as a feature matrix.
 
 The candidates of a question are the sentences of its top passages, each
-short sentence also run on into the next one, and, for a sentence longer
+short sentence also run on into the next one and back into the one before, and, for a sentence longer
 than MAX_ANSWER_CHARS, its runs of up to three clauses. Every candidate is
 `passage.text[start:end]`. The features are what a learned ranker
 (`qa/answer_model.py`) weighs to pick the answer, and what the
@@ -26,7 +26,7 @@ from .tokens import SYNONYMS, ChineseTokenizer
 
 MAX_ANSWER_CHARS = 80  # an answer is a sentence, or a run of clauses, of at most this many characters
 MAX_WINDOW_CLAUSES = 3
-EXTEND_BELOW = 40  # a sentence shorter than this is also offered run on into the next one
+EXTEND_BELOW = 40  # a sentence shorter than this is also offered run on into the next one, and the one before
 NOVEL_MIN = 4  # a run of clauses adds at least this many characters to the question's
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Characters that ask rather than say: they are left out of the character overlap.
@@ -47,7 +47,7 @@ SPAN_FEATURES = (
     "novel",  # share of the span's letters and digits that the question does not use
     "length",  # characters / MAX_ANSWER_CHARS
     "clause_run",  # cut from a longer sentence
-    "run_on",  # a short sentence run on into the next
+    "run_on",  # a short sentence run on into the next, or back into the one before
     "sentence_position",  # index of the sentence in its passage / number of sentences
     "passage_rank",  # 1 for the top passage ...
     "passage_score",  # fused retrieval score relative to the best
@@ -226,6 +226,11 @@ def span_candidates(
                 spans_here.append((start, end, False, False))
                 if end - start < EXTEND_BELOW and i + 1 < len(sentences) and sentences[i + 1][1] - start <= MAX_ANSWER_CHARS:
                     spans_here.append((start, sentences[i + 1][1], False, True))
+                # and back into a longer one before (a short one before has run on into this one already):
+                # "因此它也被称为笨蛋水果。" restates the question, and the reason stands before it
+                before = sentences[i - 1] if i > 0 else (start, start)
+                if end - start < EXTEND_BELOW and before[1] - before[0] >= EXTEND_BELOW and end - before[0] <= MAX_ANSWER_CHARS:
+                    spans_here.append((before[0], end, False, True))
             else:
                 spans_here.extend((s, e, True, False) for s, e in clause_runs(text, start, end, question))
             for s, e, run, run_on in spans_here:

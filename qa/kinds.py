@@ -1,7 +1,7 @@
 """The kind of answer a question asks for, and whether a text holds one.
 
 `多少/几` asks for a count, `哪一天` for a day, `谁` for a person or body,
-`哪个国家` for a country, `文号` for a document symbol. A span that holds no
+`哪个国家` for a country, `文号` for a document symbol, `哪些` an enumeration. A span that holds no
 answer of the kind asked, or only the one the question already names, is no
 answer: that is how a near miss ("which two countries abstained?" against
 "2票弃权") is told from an answer.
@@ -37,6 +37,8 @@ ROLE = re.compile(r"[\u4e00-\u9fff]{0,6}(?:协调员|专家|代表|主席|成员
 # "海拔700米的地区" is no place: a place names itself (福建省, 台湾岛), not a kind of area.
 PLACE = re.compile(r"在[\u4e00-\u9fff]{2,8}(?:举行|召开)|[\u4e00-\u9fff]{2,8}(?:市|州|岛|省|城)")
 REASON = re.compile(r"因为|由于|鉴于|因此|所以|为了|以便|以确保|旨在|否则|因而|从而|以免")
+# "哪些" is answered by an enumeration: 越南、老挝, 包括…, 分别是….
+ENUMERATION = re.compile(r"[^\s，,。；、]、[^\s，,。；、]|包括|分别(?:是|为)")
 NUMBERED_DOCUMENT = re.compile(r"第\d+号(?:说明|决议|文件|报告)")
 DOCUMENT_TITLE = re.compile(r"《[^》]{2,40}》")
 
@@ -104,15 +106,16 @@ ANSWER_KINDS: tuple[AnswerKind, ...] = (
     ),
     AnswerKind("person", re.compile(r"谁|哪位|何人|\bwho\b|\bwhom\b", re.I), (PERSON,), NAME_TAGS | PLACE_TAGS | BODY_TAGS, hints=(BODY, ROLE)),
     AnswerKind("place", re.compile(r"哪里|在哪|何地|什么地方|哪个城市|哪些地区|\bwhere\b", re.I), (PLACE,), PLACE_TAGS),
-    AnswerKind("reason", re.compile(r"为什么|为何|原因|理由|出于什么|\bwhy\b", re.I), (REASON,), required=False),
+    AnswerKind("reason", re.compile(r"为什么|为何|因何|何故|原因|理由|出于什么|\bwhy\b", re.I), (REASON,), required=False),
+    AnswerKind("list", re.compile(r"哪些|哪几"), (ENUMERATION,), required=False),
 )
 
 
 def answer_kind(question: str) -> AnswerKind | None:
     """The kind of answer a question asks for, if it says.
 
-    >>> [answer_kind(q).name for q in ("安理会通过了几项决议？", "哪两个国家弃权？", "务虚会在哪里举行？", "Why?")]
-    ['count', 'country', 'place', 'reason']
+    >>> [answer_kind(q).name for q in ("安理会通过了几项决议？", "哪两个国家弃权？", "务虚会在哪里举行？", "Why?", "有哪些问题？")]
+    ['count', 'country', 'place', 'reason', 'list']
     >>> answer_kind("几内亚比绍的局势如何？") is None
     True
     """

@@ -10,8 +10,9 @@ import re
 
 # A sentence ends after 。！？；(or a newline), together with closing quotes or brackets.
 _SENTENCE_END = re.compile(r"[。！？；!?;]+[”’」』）)]*|\n")
-# Not at 、: an enumeration (越南、老挝、缅甸) is one answer, not three clauses.
-_CLAUSE_END = re.compile(r"[，,：:]")
+# Not at 、: an enumeration (越南、老挝、缅甸) is one answer, not three clauses;
+# nor inside a number or a time (2,400米, 11:00).
+_CLAUSE_END = re.compile(r"[，：]|(?<!\d)[,:]|[,:](?!\d)")
 _TRIM = " \n\t，,：:、；;。"
 
 
@@ -38,6 +39,9 @@ def clause_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     >>> t = "2月28日，安理会通过了第2512(2020)号决议，延长任务。"
     >>> [t[s:e] for s, e in clause_spans(t, 0, len(t))]
     ['2月28日', '安理会通过了第2512(2020)号决议', '延长任务']
+    >>> t = "生长于海拔200米至2,400米的地区，每周日上午11:00播出"
+    >>> [t[s:e] for s, e in clause_spans(t, 0, len(t))]
+    ['生长于海拔200米至2,400米的地区', '每周日上午11:00播出']
     """
     spans = []
     position = start

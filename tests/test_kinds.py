@@ -25,6 +25,9 @@ TOKENIZER = ChineseTokenizer()
         ("谁主持了会议？", "person"),
         ("务虚会在哪里举行？", "place"),
         ("为什么要设立公开辩论会？", "reason"),
+        ("韩遂因何投靠羌人？", "reason"),
+        ("执笔方制度有哪些问题？", "list"),
+        ("加强问责制、一致性和透明度国家集团的成员中有哪些北欧国家？", "country"),
         ("Who briefed the Council?", "person"),
         ("How many meetings were held?", "count"),
         ("What is the date of the letter from Belgium?", "day"),
@@ -57,6 +60,10 @@ def test_questions_without_a_kind(question):
         ("辩论在哪一天举行？", "公开辩论定于2023年9月5日上午10时举行", True),
         # what the question already names is not an answer
         ("2020年2月的会议有几次？", "2020年2月的会议", False),
+        # 哪些 is answered by an enumeration, not by the one the question names
+        ("比利时担任主席期间安理会举行了哪些会议？", "在2020年2月比利时担任主席期间，安全理事会举行了26次公开会议(包括1次公开辩论、4次“通过”会议和19次通报)和12次全体磋商。", True),
+        ("本集团由哪些会员国组成？", "奥地利、智利、哥斯达黎加、丹麦、爱沙尼亚、芬兰、加蓬、加纳、匈牙利、爱尔兰、约旦", True),
+        ("加强问责制、一致性和透明度国家集团做了哪些事？", "加强问责制、一致性和透明度国家集团随时准备推动从危机中吸取经验教训的进程", False),
     ],
 )
 def test_a_span_holds_the_kind_only_with_something_new(question, span, holds):
