@@ -57,10 +57,11 @@ def index_kind(index) -> str:
     return "ivf-sq8" if isinstance(faiss.downcast_index(index), faiss.IndexIVF) else "flat"
 
 
-def dense_search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+def dense_search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = None, *, probes: int | None = None) -> list[tuple[int, float]]:
     """Top-k (position, cosine) for one query vector, optionally only among `allowed`
     positions (an array of them, or a boolean mask over the index's vectors).
-    `index`: a FAISS index or a `PartedIndex`."""
+    `index`: a FAISS index or a `PartedIndex`; `probes`: the lists an IVF index scans
+    (default: as many as it was built to scan)."""
     k = min(k, index.ntotal)
     admitted = None if allowed is None else int(np.count_nonzero(allowed)) if allowed.dtype == bool else len(allowed)
     if k <= 0 or admitted == 0:
@@ -75,7 +76,7 @@ def dense_search(index, query: np.ndarray, k: int, allowed: np.ndarray | None = 
     nprobe = None
     if ivf is not None:
         narrow = admitted is not None and admitted < FILTER_SCAN_ALL * index.ntotal
-        nprobe = ivf.nlist if narrow else ivf.nprobe
+        nprobe = ivf.nlist if narrow else min(ivf.nlist, probes or ivf.nprobe)
     found: list[tuple[int, float]] = []
     with one_thread():
         # the parts share the first piece's quantizer: the lists to scan are chosen once

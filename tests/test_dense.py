@@ -134,3 +134,16 @@ def test_an_index_in_parts_finds_what_one_index_of_every_row_finds(tmp_path, exa
         assert dense_search(parted, query, 20, np.flatnonzero(mask)) == dense_search(whole, query, 20, mask)
         narrow = np.arange(4_500, 6_000, 50)  # a filter admitting few rows, all in the parts
         assert dense_search(parted, query, 5, narrow) == dense_search(whole, query, 5, narrow)
+
+
+def test_probes_bound_the_lists_an_ivf_search_scans(letter_vectors, question_vectors):
+    import faiss
+
+    approx = build_dense_index(letter_vectors, exact_limit=0)
+    ivf = faiss.extract_index_ivf(approx)
+    for query in question_vectors[:10]:
+        assert dense_search(approx, query, 10, probes=ivf.nprobe) == dense_search(approx, query, 10)
+        _, nearest = ivf.quantizer.search(query[None], 1)
+        found = [p for p, _ in dense_search(approx, query, 10, probes=1)]
+        _, lists = ivf.quantizer.search(letter_vectors[found], 1)
+        assert found and set(lists.ravel().tolist()) == {int(nearest[0, 0])}  # only the nearest list was scanned
