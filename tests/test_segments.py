@@ -210,6 +210,7 @@ MEASURE = """
 import json, sys
 from pathlib import Path
 import numpy as np
+from qa.dense import dense_search
 from qa.store import IndexIdentity, read_index
 
 def rss():  # anonymous memory: what the process copied (memory-mapped pages are the page cache's)
