@@ -10,16 +10,22 @@
                             hash, passage and sentence counts, tokenizer settings,
                             build time, the letters it holds, its segments in order
                             (each with the SHA-256 of its files), the SHA-256 of its own files
-        dense.faiss         the FAISS index over the passage vectors of all its segments
+        dense.faiss         the FAISS index over the passage vectors as last built
         sentences.faiss     the FAISS index over their sentence vectors
+        *.part-FIRST.faiss  the rows added since, from passage FIRST on (see below)
       segments/seg-…/       passages, vectors, sentences and BM25 postings (see `segments`),
                             written once and shared by every generation that lists them
       letters/KEY.npz       one letter's encoded share (see `letter_cache`)
 
-Adding letters writes one new segment and extends a copy of the FAISS indexes with the new
-vectors (an IVF index keeps its trained lists); nothing already written is rewritten or
-hashed again. The FAISS indexes are built afresh (and an IVF retrained) when letters are
-removed or the passages have grown by half since they were last built. Small segments at
+Adding letters writes one new segment and a small FAISS part over its vectors for each index
+(`dense.part-FIRST.faiss`, `sentences.part-FIRST.faiss`, FIRST its first passage's position;
+an IVF part is coded with the main index's trained quantizer, `dense.empty_like`); the main
+FAISS files and the parts already written are hard links into the new generation, so nothing
+already written is rewritten or hashed again. Parts are merged binary-counter fashion (a part
+at least as big as the one before it is merged into it), so there are at most about log2 of
+the rows added, and each row is rewritten that many times. The FAISS indexes are built afresh
+(and an IVF retrained, the parts folded in) when letters are removed or the passages have
+grown by half since they were last built. Small segments at
 the end are merged into one when there are more than MAX_SMALL_SEGMENTS of them.
 
 A generation is written as `gen-….partial`, renamed when complete, and only
@@ -39,7 +45,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +53,8 @@ from pathlib import Path
 import numpy as np
 
 from . import locks
-import faiss
 
-from .dense import build_dense_index, index_kind, load_dense_index, save_dense_index
+from .dense import PartedIndex, add_rows, build_dense_index, empty_like, index_kind, load_dense_index, save_dense_index
 from .documents import Passage
 from .lexical import LexicalIndex
 from .postings import SegmentedBM25
@@ -60,7 +65,7 @@ from .segments import FILES as SEGMENT_FILES
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6  # 6: FAISS parts for added letters
 MANIFEST = "manifest.json"
 MARKER = "QA_INDEX"
 CURRENT = "CURRENT"
@@ -190,30 +195,37 @@ class IndexWriter:
         vectors = RowStack([s.vectors for s in loaded])
         sentence_vectors = RowStack([s.sentences.vectors for s in loaded])
         if appended and base.get("dense_built_at", 0) * REBUILD_GROWTH > total and (extended := self._extend(base, vectors, sentence_vectors, base_passages, base_sentences)):
-            dense, sentence_index = extended
+            dense, sentence_index, parts, linked = extended
             built_at = base["dense_built_at"]
         else:
             dense, sentence_index, built_at = build_dense_index(vectors), build_dense_index(sentence_vectors), total
-        return self.commit(identity, segments, dense, sentence_index, qa_version, dense_built_at=built_at)
+            parts, linked = [], {}
+        return self.commit(identity, segments, dense, sentence_index, qa_version, dense_built_at=built_at, parts=parts, linked=linked)
 
     def _extend(self, base: dict, vectors, sentence_vectors, passages: int, sentences: int):
-        """The base generation's FAISS indexes with the rows from `passages`/`sentences` on
-        added, or None when they cannot be read (then they are built afresh)."""
+        """The base generation's FAISS indexes with the rows from `passages`/`sentences` on in
+        a new part (merged with the parts before it as `merged_parts` says): (passage index,
+        sentence index, the parts' records, the unchanged files to link from the base
+        generation), or None when the base's files cannot be read (then all is built afresh)."""
         generation = self.folder / base["generation"]
+        parts = list(base["parts"])
+        if len(vectors) > passages:
+            parts = merged_parts([*parts, {"first": passages, "passages": len(vectors) - passages, "first_sentence": sentences, "sentences": len(sentence_vectors) - sentences}])
+        unchanged = [part for part in parts if part in base["parts"]]
+        written = parts[len(unchanged) :]  # the last part, new or merged (or none)
         indexes = []
-        for name, rows, first in (("dense.faiss", vectors, passages), ("sentences.faiss", sentence_vectors, sentences)):
+        for kind, count, first, rows in (("dense", "passages", "first", vectors), ("sentences", "sentences", "first_sentence", sentence_vectors)):
             try:
-                if file_sha256(generation / name) != base["files"][name]:
-                    return None
-                index = faiss.read_index(str(generation / name))  # read whole: it is extended
-            except (OSError, RuntimeError, KeyError):
+                pieces = [load_dense_index(generation / name) for name in (f"{kind}.faiss", *(part_file(kind, part) for part in unchanged))]
+            except (OSError, RuntimeError):
                 return None
-            if index.ntotal != first:
+            if written and sum(piece.ntotal for piece in pieces) != written[0][first]:
                 return None
-            for start in range(first, len(rows), SEGMENT_PASSAGES):
-                index.add(np.ascontiguousarray(rows[start : min(len(rows), start + SEGMENT_PASSAGES)], dtype=np.float32))
-            indexes.append(index)
-        return tuple(indexes)
+            pieces += [add_rows(empty_like(pieces[0]), rows, part[first], part[first] + part[count]) for part in written]
+            indexes.append(PartedIndex(pieces) if len(pieces) > 1 else pieces[0])
+        names = [f"{kind}.faiss" for kind in ("dense", "sentences")] + [part_file(kind, part) for part in unchanged for kind in ("dense", "sentences")]
+        linked = {name: (generation / name, base["files"][name]) for name in names}
+        return indexes[0], indexes[1], parts, linked
 
     def _merge_small(self, segments: list[dict]) -> list[dict]:
         """Merge the trailing small segments into one when there are too many small ones
@@ -234,15 +246,23 @@ class IndexWriter:
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         return f"seg-{stamp}-{os.getpid()}-{self._written}"
 
-    def commit(self, identity: IndexIdentity, segments: Sequence[dict], dense, sentence_index, qa_version: str, *, dense_built_at: int) -> dict:
+    def commit(self, identity: IndexIdentity, segments: Sequence[dict], dense, sentence_index, qa_version: str, *, dense_built_at: int, parts: Sequence[dict] = (), linked: dict[str, tuple[Path, str]] | None = None) -> dict:
         """Write a generation over `segments` (written already, in `segments/`) with these
-        FAISS indexes, make it current, and remove what it replaces."""
+        FAISS indexes (a `PartedIndex` has a file per piece, `parts` naming them), make it
+        current, and remove what it replaces. `linked`: file name -> (the same file in an
+        older generation, its checksum), hard-linked instead of written."""
+        linked = linked or {}
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"gen-{stamp}-{os.getpid()}"
         staging = self.folder / (name + PARTIAL)
         staging.mkdir()
-        save_dense_index(dense, staging / "dense.faiss")
-        save_dense_index(sentence_index, staging / "sentences.faiss")
+        for kind, index in (("dense", dense), ("sentences", sentence_index)):
+            pieces = index.pieces if isinstance(index, PartedIndex) else (index,)
+            for file_name, piece in zip((f"{kind}.faiss", *(part_file(kind, part) for part in parts)), pieces, strict=True):
+                if file_name in linked:
+                    _link(linked[file_name][0], staging / file_name)
+                else:
+                    save_dense_index(piece, staging / file_name)
         manifest = {
             "format_version": FORMAT_VERSION,
             "qa_version": qa_version,
@@ -254,11 +274,12 @@ class IndexWriter:
             "tokenizer": identity.tokenizer,
             "dense_index": index_kind(dense),
             "dense_built_at": dense_built_at,
+            "parts": [dict(part) for part in parts],
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "generation": name,
             "letters": [{k: v for k, v in letter.items() if k != "first"} for r in segments for letter in r["letters"]],
             "segments": [dict(r) for r in segments],
-            "files": _file_hashes(staging),
+            "files": {**_file_hashes(staging, skip=set(linked)), **{file_name: digest for file_name, (_, digest) in linked.items()}},
         }
         _write_synced(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
         _fsync_tree(staging)
@@ -336,7 +357,7 @@ def open_writer(folder: Path) -> Iterator[IndexWriter]:
 def write_index(folder: Path, identity: IndexIdentity, index: StoredIndex, qa_version: str) -> dict:
     """Write a loaded index of `folder` again as its new current generation (same segments)."""
     with open_writer(folder) as writer:
-        return writer.commit(identity, index.segments, index.dense, index.sentence_index, qa_version, dense_built_at=index.manifest["dense_built_at"])
+        return writer.commit(identity, index.segments, index.dense, index.sentence_index, qa_version, dense_built_at=index.manifest["dense_built_at"], parts=index.manifest["parts"])
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -394,6 +415,7 @@ _FIELDS: dict[str, type] = {
     "tokenizer": dict,
     "dense_index": str,
     "dense_built_at": int,
+    "parts": list,
     "built_at": str,
     "generation": str,
     "letters": list,
@@ -418,7 +440,10 @@ def manifest_problem(manifest: dict) -> str | None:
     files = manifest["files"]
     if not _checksums(files):
         return "'files' is not a table of SHA-256 checksums"
-    missing = [name for name in INDEX_FILES if name not in files]
+    for part in manifest["parts"]:
+        if not (isinstance(part, dict) and all(isinstance(part.get(key), int) and not isinstance(part.get(key), bool) and part[key] >= 0 for key in ("first", "passages", "first_sentence", "sentences"))):
+            return "'parts' holds an entry without its first rows and counts"
+    missing = [name for name in (*INDEX_FILES, *(part_file(kind, part) for part in manifest["parts"] for kind in ("dense", "sentences"))) if name not in files]
     if missing:
         return f"no checksum for {', '.join(missing)}"
     for record in manifest["segments"]:
@@ -466,8 +491,7 @@ def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
             raise StaleIndex(problem)
         try:
             segments = [Segment(folder / SEGMENTS / r["name"], r) for r in manifest["segments"]]
-            dense = load_dense_index(generation / "dense.faiss")
-            sentence_index = load_dense_index(generation / "sentences.faiss")
+            dense, sentence_index = (_load_pieces(generation, kind, manifest["parts"]) for kind in ("dense", "sentences"))
         except Exception as error:  # checksums matched, so this is a bug or a foreign file
             raise StaleIndex(f"index at {generation} cannot be read: {type(error).__name__}: {error}") from None
     passages = PassageStore(segments)
@@ -483,6 +507,12 @@ def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
     if not (len(passages) == len(vectors) == dense.ntotal == lexical.count == manifest["passage_count"]) or not (sentence_index.ntotal == len(sentences.passage) == len(sentences.vectors) == manifest["sentence_count"]):
         raise StaleIndex("index files disagree on the number of passages or sentences")
     return StoredIndex(manifest, passages, vectors, dense, lexical, sentences, sentence_index)
+
+
+def _load_pieces(generation: Path, kind: str, parts: Sequence[dict]):
+    """The "dense" or "sentences" index of a generation, with its parts (a `PartedIndex`) if any."""
+    pieces = [load_dense_index(generation / name) for name in (f"{kind}.faiss", *(part_file(kind, part) for part in parts))]
+    return PartedIndex(pieces) if len(pieces) > 1 else pieces[0]
 
 
 def _damage(folder: Path, files: dict[str, str], prefix: str = "") -> str | None:
@@ -510,6 +540,8 @@ def reusable_base(folder: Path, identity: IndexIdentity) -> dict | None:
     if len(intact) < len(manifest["segments"]):
         log.warning("%d damaged segments of the index are written again", len(manifest["segments"]) - len(intact))
         return {**manifest, "segments": intact, "dense_built_at": 0}  # positions moved: FAISS is rebuilt
+    if _damage(current_generation(folder), manifest["files"]):  # its FAISS files are linked into the next generation
+        return {**manifest, "dense_built_at": 0}
     return manifest
 
 
@@ -524,8 +556,36 @@ def generation_name(folder: Path) -> str | None:
 # --- records and files -----------------------------------------------------------------------
 
 
-def _file_hashes(folder: Path) -> dict[str, str]:
-    return {path.relative_to(folder).as_posix(): file_sha256(path) for path in sorted(folder.rglob("*")) if path.is_file() and path.name != MANIFEST}
+def _file_hashes(folder: Path, skip: Container[str] = ()) -> dict[str, str]:
+    return {name: file_sha256(path) for path in sorted(folder.rglob("*")) if path.is_file() and (name := path.relative_to(folder).as_posix()) != MANIFEST and name not in skip}
+
+
+def _link(source: Path, target: Path) -> None:
+    """`target` the same file as `source` (a hard link: no byte written), or a copy where the
+    file system has no hard links."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def part_file(kind: str, part: dict) -> str:
+    """The file of one part of the "dense" or "sentences" index."""
+    return f"{kind}.part-{part['first']}.faiss"
+
+
+def merged_parts(parts: list[dict]) -> list[dict]:
+    """Merge the last part into the one before while it is at least as big (a binary counter:
+    at most about log2(rows added) parts, each row rewritten about as many times).
+
+    >>> [p["passages"] for p in merged_parts([{"first": 0, "passages": 4, "first_sentence": 0, "sentences": 8}, {"first": 4, "passages": 2, "first_sentence": 8, "sentences": 3}, {"first": 6, "passages": 2, "first_sentence": 11, "sentences": 5}])]
+    [8]
+    """
+    parts = list(parts)
+    while len(parts) >= 2 and parts[-1]["passages"] >= parts[-2]["passages"]:
+        last = parts.pop()
+        parts[-1] = {**parts[-1], "passages": parts[-1]["passages"] + last["passages"], "sentences": parts[-1]["sentences"] + last["sentences"]}
+    return parts
 
 
 def _write_synced(path: Path, text: str) -> None:

@@ -351,7 +351,7 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     from qa.config import Settings
     from qa.dense import dense_search
     from qa.embedder import Embedder, resolve_model
-    from qa.engine import Engine
+    from qa.engine import SENTENCE_PROBES, Engine
     from qa.store import IndexIdentity, read_index, read_manifest
     from qa.tokens import ChineseTokenizer
 
@@ -377,9 +377,9 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     for question in questions:
         query = engine.encode_question(question)
-        for index, vectors, out in ((engine.dense, engine.vectors, recall), (engine.sentence_index, engine.sentences.vectors, sentence_recall)):
+        for index, vectors, probes, out in ((engine.dense, engine.vectors, None, recall), (engine.sentence_index, engine.sentences.vectors, SENTENCE_PROBES, sentence_recall)):
             exact = set(np.argsort(-(vectors @ query))[:10].tolist())
-            out.append(len(exact & {p for p, _ in dense_search(index, query, 10)}) / 10)
+            out.append(len(exact & {p for p, _ in dense_search(index, query, 10, probes=probes)}) / 10)
     return {
         "rss_mb": round(int(status["VmRSS"].split()[0]) / 1024, 1),
         "rss_anon_mb": round(int(status["RssAnon"].split()[0]) / 1024, 1),

@@ -107,3 +107,43 @@ def test_saved_approximate_index_is_memory_mapped_not_copied(tmp_path):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["ntotal"] == 100_000 and report["hits"] == 10
     assert report["growth_mb"] < 0.1 * size_mb, f"loading {size_mb:.0f} MB grew RSS by {report['growth_mb']:.0f} MB"
+
+
+@pytest.mark.parametrize("exact_limit", [None, 0], ids=["flat", "ivf-sq8"])
+def test_an_index_in_parts_finds_what_one_index_of_every_row_finds(tmp_path, exact_limit):
+    """Rows added as parts (sharing the first piece's quantizer and codec) are searched as if the
+    first index had been extended with them: same positions, same scores, filters included."""
+    from qa.dense import PartedIndex, add_rows, empty_like
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((6_000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = rng.standard_normal((30, 32)).astype(np.float32)
+    build = build_dense_index if exact_limit is None else lambda rows: build_dense_index(rows, exact_limit=exact_limit)
+    main = build(vectors[:4_000])
+    whole = add_rows(build(vectors[:4_000]), vectors[4_000:])
+    pieces = [main, add_rows(empty_like(main), vectors[4_000:5_500]), add_rows(empty_like(main), vectors[5_500:])]
+    for i, piece in enumerate(pieces):
+        save_dense_index(piece, tmp_path / f"{i}.faiss")
+    parted = PartedIndex([load_dense_index(tmp_path / f"{i}.faiss") for i in range(len(pieces))])
+    assert parted.ntotal == whole.ntotal and index_kind(parted) == index_kind(whole)
+    mask = rng.random(len(vectors)) < 0.3
+    for query in queries:
+        assert dense_search(parted, query, 20) == dense_search(whole, query, 20)
+        assert dense_search(parted, query, 20, mask) == dense_search(whole, query, 20, mask)
+        assert dense_search(parted, query, 20, np.flatnonzero(mask)) == dense_search(whole, query, 20, mask)
+        narrow = np.arange(4_500, 6_000, 50)  # a filter admitting few rows, all in the parts
+        assert dense_search(parted, query, 5, narrow) == dense_search(whole, query, 5, narrow)
+
+
+def test_probes_bound_the_lists_an_ivf_search_scans(letter_vectors, question_vectors):
+    import faiss
+
+    approx = build_dense_index(letter_vectors, exact_limit=0)
+    ivf = faiss.extract_index_ivf(approx)
+    for query in question_vectors[:10]:
+        assert dense_search(approx, query, 10, probes=ivf.nprobe) == dense_search(approx, query, 10)
+        _, nearest = ivf.quantizer.search(query[None], 1)
+        found = [p for p, _ in dense_search(approx, query, 10, probes=1)]
+        _, lists = ivf.quantizer.search(letter_vectors[found], 1)
+        assert found and set(lists.ravel().tolist()) == {int(nearest[0, 0])}  # only the nearest list was scanned

@@ -21,6 +21,7 @@ import pytest
 
 from qa import store
 from qa.admin import add_letters
+from qa.dense import add_rows, build_dense_index, dense_search
 from qa.documents import Passage
 from qa.engine import Engine
 from qa.lexical import LexicalIndex
@@ -163,7 +164,46 @@ def test_small_segments_merge_and_the_index_searches_as_one_built_at_once(tmp_pa
     for query in rng.standard_normal((5, 384), dtype=np.float32):
         words = [WORDS[i] for i in rng.integers(0, 50, 3)]
         assert grown.lexical.search(words, 10) == once.lexical.search(words, 10)
-        assert np.array_equal(grown.dense.search(query[None], 10)[1], once.dense.search(query[None], 10)[1])
+        assert [p for p, _ in dense_search(grown.dense, query, 10)] == [p for p, _ in dense_search(once.dense, query, 10)]
+
+
+@pytest.mark.parametrize("exact_limit", [None, 0], ids=["flat", "ivf-sq8"])
+def test_an_add_writes_a_small_part_and_no_byte_of_the_main_faiss_files(tmp_path, monkeypatch, exact_limit):
+    if exact_limit is not None:  # an IVF index below the size where one is built
+        monkeypatch.setattr(store, "build_dense_index", lambda rows: build_dense_index(rows, exact_limit=exact_limit))
+    rng = np.random.default_rng(0)
+    shares = [synthetic_share(i, 40, rng) for i in range(14)]
+    folder = tmp_path / "index"
+    _build(folder, shares[:10])
+    main = {name: os.stat(store.current_generation(folder) / name) for name in store.INDEX_FILES}
+    for number, share in enumerate(shares[10:], start=1):
+        manifest = _build(folder, [share], base=True)
+        generation = store.current_generation(folder)
+        for name, before in main.items():  # the same file (a hard link), unchanged
+            after = os.stat(generation / name)
+            assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+        assert manifest["dense_built_at"] == 400 and sum(p["passages"] for p in manifest["parts"]) == 40 * number
+        assert len(manifest["parts"]) == bin(number).count("1")  # merged binary-counter fashion
+        for part in manifest["parts"]:
+            assert (generation / store.part_file("dense", part)).is_file() and (generation / store.part_file("sentences", part)).is_file()
+    grown = read_index(folder, IDENTITY)
+    assert store.index_kind(grown.dense) == ("flat" if exact_limit is None else "ivf-sq8")
+    once = _build(tmp_path / "once", shares)
+    assert once["parts"] == []
+    whole = read_index(tmp_path / "once", IDENTITY)
+    whole_dense = add_rows(build_dense_index(np.asarray(grown.vectors)[:400], **({} if exact_limit is None else {"exact_limit": 0})), np.asarray(grown.vectors), 400)
+    for query in rng.standard_normal((5, 384), dtype=np.float32):
+        found = dense_search(grown.dense, query, 10)
+        assert found == dense_search(whole_dense, query, 10)  # the parts search as the first index extended
+        if exact_limit is None:
+            assert [p for p, _ in found] == [p for p, _ in dense_search(whole.dense, query, 10)]
+    # a generation whose main file was damaged is not built on: the next add rebuilds the FAISS files
+    with open(store.current_generation(folder) / "dense.faiss", "r+b") as handle:
+        handle.seek(-8, os.SEEK_END)
+        handle.write(b"\x00" * 8)
+    manifest = _build(folder, [synthetic_share(99, 40, rng)], base=True)
+    assert manifest["parts"] == [] and manifest["dense_built_at"] == 600
+    read_index(folder, IDENTITY)
 
 
 MEASURE = """
