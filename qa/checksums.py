@@ -1,9 +1,21 @@
-"""SHA-256 of a file, read in blocks: index checksums, letter keys, model provenance."""
+"""SHA-256 of a file, read in blocks: index checksums, letter keys, model provenance.
+
+`VerifiedFiles` remembers the files whose checksum matched, by their size, modification
+time and inode, so an index of gigabytes is not read whole at every start and every add:
+a file rewritten, truncated or touched since no longer matches its stamp and is hashed again.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import time
 from pathlib import Path
+
+# A file modified less than this long ago is not stamped: a write in the same tick of the
+# file system's clock after the check would keep its size and modification time.
+SETTLED_S = 2.0
 
 
 def file_sha256(path: Path) -> str:
@@ -12,3 +24,40 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: data.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class VerifiedFiles:
+    """Stamps of files under `root` whose checksums matched, kept in the file `record`."""
+
+    def __init__(self, root: Path, record: Path):
+        self.root = root
+        self.record = record
+        try:
+            stamps = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stamps = {}
+        self.stamps: dict = stamps if isinstance(stamps, dict) else {}
+        self.checked: dict[str, list] = {}
+
+    def matches(self, path: Path, digest: str) -> bool:
+        """Whether `path` holds `digest`: hashed unless it is unchanged since it last matched."""
+        stat = path.stat()
+        stamp = [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest]
+        key = path.relative_to(self.root).as_posix()
+        if self.stamps.get(key) != stamp and file_sha256(path) != digest:
+            return False
+        if time.time() - stat.st_mtime > SETTLED_S:
+            self.checked[key] = stamp
+        return True
+
+    def save(self) -> None:
+        """Keep the stamps of the files checked (only those: stamps of files gone are dropped).
+        An index that cannot be written is simply checked in full the next time."""
+        if self.checked == self.stamps:
+            return
+        staging = self.record.with_name(f".{self.record.name}.{os.getpid()}")
+        try:
+            staging.write_text(json.dumps(self.checked), encoding="utf-8")
+            os.replace(staging, self.record)
+        except OSError:
+            staging.unlink(missing_ok=True)

@@ -59,7 +59,7 @@ from .documents import Passage
 from .lexical import LexicalIndex
 from .postings import SegmentedBM25
 from .sentences import SentenceTable
-from .checksums import file_sha256
+from .checksums import VerifiedFiles, file_sha256
 from .segments import PARTIAL, SEGMENTS, PassageStore, RowStack, Segment, share_chunk, write_segment
 from .segments import FILES as SEGMENT_FILES
 
@@ -71,6 +71,7 @@ MARKER = "QA_INDEX"
 CURRENT = "CURRENT"
 WRITER_LOCK = "writer.lock"
 READERS_LOCK = "readers.lock"
+VERIFIED = "verified.json"  # stamps of the index files whose checksums matched (checksums.VerifiedFiles)
 LETTERS = "letters"
 GENERATION = re.compile(r"gen-[0-9TZ]+-[0-9]+")
 SEGMENT = re.compile(r"seg-[0-9TZ]+-[0-9]+-[0-9]+")
@@ -480,15 +481,17 @@ def check_manifest(manifest: dict, identity: IndexIdentity) -> None:
 
 def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
     """Load the current generation, verifying its manifest and every file's checksum
-    (its segments' included). Arrays and passages stay on disk, memory-mapped.
+    (its segments' included; a file unchanged since it last matched, by its stamp). Arrays and passages stay on disk, memory-mapped.
     A shared lock keeps a writer from removing it while it loads."""
     with locks.shared(folder / READERS_LOCK) if (folder / MARKER).is_file() else nullcontext():  # never write in a folder not qa's
         generation = current_generation(folder)
         manifest = _read_manifest(generation)
         check_manifest(manifest, identity)
-        problem = _damage(generation, manifest["files"]) or next(filter(None, (_damage(folder / SEGMENTS / r["name"], r["files"], r["name"] + "/") for r in manifest["segments"])), None)
+        verified = _verified(folder)
+        problem = _damage(generation, manifest["files"], verified) or next(filter(None, (_damage(folder / SEGMENTS / r["name"], r["files"], verified, r["name"] + "/") for r in manifest["segments"])), None)
         if problem:
             raise StaleIndex(problem)
+        _keep_stamps(folder, verified)
         try:
             segments = [Segment(folder / SEGMENTS / r["name"], r) for r in manifest["segments"]]
             dense, sentence_index = (_load_pieces(generation, kind, manifest["parts"]) for kind in ("dense", "sentences"))
@@ -515,13 +518,22 @@ def _load_pieces(generation: Path, kind: str, parts: Sequence[dict]):
     return PartedIndex(pieces) if len(pieces) > 1 else pieces[0]
 
 
-def _damage(folder: Path, files: dict[str, str], prefix: str = "") -> str | None:
+def _verified(folder: Path) -> VerifiedFiles:
+    return VerifiedFiles(folder, folder / VERIFIED)
+
+
+def _keep_stamps(folder: Path, verified: VerifiedFiles) -> None:
+    if (folder / MARKER).is_file():  # never write in a folder not qa's
+        verified.save()
+
+
+def _damage(folder: Path, files: dict[str, str], verified: VerifiedFiles, prefix: str = "") -> str | None:
     """What is wrong with the files of `folder` against their checksums, or None."""
     for name, digest in files.items():
         path = folder / name
         if not path.is_file():
             return f"index file {prefix}{name} is missing"
-        if file_sha256(path) != digest:
+        if not verified.matches(path, digest):
             return f"index file {prefix}{name} is truncated or corrupt (checksum mismatch)"
     return None
 
@@ -529,19 +541,22 @@ def _damage(folder: Path, files: dict[str, str], prefix: str = "") -> str | None
 def reusable_base(folder: Path, identity: IndexIdentity) -> dict | None:
     """The current generation's manifest when a new one can be built on it: same format,
     model and tokenizer (the corpus may differ), its segments intact (checked by their
-    checksums; a damaged one is left out, and its letters are written again)."""
+    checksums, or their stamps where unchanged since; a damaged one is left out, and its
+    letters are written again)."""
     try:
         manifest = read_manifest(folder)
     except StaleIndex:
         return None
     if (manifest["model_id"], manifest["tokenizer"]) != (identity.model_id, identity.tokenizer):
         return None
-    intact = [r for r in manifest["segments"] if not _damage(folder / SEGMENTS / r["name"], r["files"])]
+    verified = _verified(folder)
+    intact = [r for r in manifest["segments"] if not _damage(folder / SEGMENTS / r["name"], r["files"], verified)]
     if len(intact) < len(manifest["segments"]):
         log.warning("%d damaged segments of the index are written again", len(manifest["segments"]) - len(intact))
         return {**manifest, "segments": intact, "dense_built_at": 0}  # positions moved: FAISS is rebuilt
-    if _damage(current_generation(folder), manifest["files"]):  # its FAISS files are linked into the next generation
+    if _damage(current_generation(folder), manifest["files"], verified):  # its FAISS files are linked into the next generation
         return {**manifest, "dense_built_at": 0}
+    _keep_stamps(folder, verified)
     return manifest
 
 

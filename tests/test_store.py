@@ -238,3 +238,26 @@ def test_a_manifest_without_checksums_never_lets_a_damaged_file_through(settings
         path.write_bytes(bytes(data))
     with pytest.raises(StaleIndex):
         read_index(folder, identity)
+
+
+def test_a_file_unchanged_since_its_checksum_matched_is_not_read_again_and_a_changed_one_is(settings, identity, tmp_path, monkeypatch):
+    from qa import checksums
+
+    folder = _copy_index(settings, tmp_path)
+    settled = time.time() - 60  # files just written are not stamped (checksums.SETTLED_S)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (settled, settled))
+    read_index(folder, identity)  # checks every file and keeps their stamps
+    hashed: list[Path] = []
+    real = checksums.file_sha256
+    monkeypatch.setattr(checksums, "file_sha256", lambda path: hashed.append(path) or real(path))
+    read_index(folder, identity)
+    assert hashed == []
+    vectors = next((folder / "segments").rglob("vectors.npy"))
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF  # same size, changed in place
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(StaleIndex, match="truncated or corrupt"):
+        read_index(folder, identity)
+    assert vectors in hashed
