@@ -83,6 +83,11 @@ def _dotted_names(tagged: list[tuple[str, str]], bounds: list[tuple[int, int]]) 
         word, tag = tagged[i]
         return word.isalpha() and (len(word) == 1 or tag in PERSON_TAGS or tag in ("ns", "nz"))
 
+    def cut_off_end(i: int) -> bool:
+        # a name's last character cut off as a noun (克|里德尔|卡), not a verb or particle after it
+        word, tag = tagged[i]
+        return len(word) == 1 and tag.startswith("n")
+
     names = []
     for i, (word, _) in enumerate(tagged):
         if word != NAME_JOINER or i == 0 or i + 1 >= len(tagged) or (names and bounds[i][0] < names[-1][1]):
@@ -90,7 +95,7 @@ def _dotted_names(tagged: list[tuple[str, str]], bounds: list[tuple[int, int]]) 
         first, last = i - 1, i + 1
         while first > 0 and part_of_name(first - 1) and bounds[i][0] - bounds[first - 1][0] <= 5:
             first -= 1
-        while last + 1 < len(tagged) and (tagged[last + 1][0] == NAME_JOINER and last + 2 < len(tagged) or part_of_name(last + 1) and len(tagged[last][0]) == 1):
+        while last + 1 < len(tagged) and (tagged[last + 1][0] == NAME_JOINER and last + 2 < len(tagged) or part_of_name(last + 1) and (len(tagged[last][0]) == 1 or cut_off_end(last + 1))):
             last += 2 if tagged[last + 1][0] == NAME_JOINER else 1
         names.append((bounds[first][0], bounds[last][1]))
     return names
