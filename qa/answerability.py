@@ -29,7 +29,7 @@ from .short import short_span
 from .tokens import SYNONYMS, ChineseTokenizer
 
 ENTITY_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nsf", "nt", "nz"})
-ENGLISH_WORD = re.compile(r"[a-z][a-z'-]+")
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # Words that ask or join in an English question: they need no gloss.
 ENGLISH_FUNCTION_WORDS = frozenset(
     """a an the of in on at to by for with from about into over under and or not no is are was were be been being
@@ -241,10 +241,9 @@ def english_predicate(question: str, tokenizer: ChineseTokenizer) -> tuple[list[
     >>> english_predicate("What is the capital of France?", ChineseTokenizer())
     ([], 1)
     """
-    glossed = [(s, e, zh) for s, e, zh in tokenizer.glossed(question) if not question[s].isupper()]
-    words = [m for m in re.finditer(r"[A-Za-z][A-Za-z'-]+", question) if m.group(0).lower() not in ENGLISH_FUNCTION_WORDS and not m.group(0)[0].isupper()]
-    unmapped = sum(not any(s <= m.start() < e for s, e, _ in tokenizer.glossed(question)) for m in words)
-    return list(dict.fromkeys(zh for _, _, zh in glossed)), unmapped
+    glossed = tokenizer.glossed(question)
+    words = [m for m in _content_words(question) if not question[m.start()].isupper()]
+    return list(dict.fromkeys(zh for s, _, zh in glossed if not question[s].isupper())), _unmapped(words, glossed)
 
 
 def unglossed_share(question: str, tokenizer: ChineseTokenizer) -> float:
@@ -253,12 +252,19 @@ def unglossed_share(question: str, tokenizer: ChineseTokenizer) -> float:
     >>> unglossed_share("What is the capital of France?", ChineseTokenizer())
     0.5
     """
-    lowered = question.lower()
-    covered = [(s, e) for s, e, _ in tokenizer.glossed(question)]
-    words = [m for m in ENGLISH_WORD.finditer(lowered) if m.group(0) not in ENGLISH_FUNCTION_WORDS]
-    if not words:
-        return 0.0
-    return sum(not any(s <= m.start() < e for s, e in covered) for m in words) / len(words)
+    words = _content_words(question)
+    return _unmapped(words, tokenizer.glossed(question)) / len(words) if words else 0.0
+
+
+def _content_words(question: str) -> list[re.Match[str]]:
+    """An English question's words other than function words, at their places in the question
+    (where the glossary's terms are found)."""
+    return [m for m in ENGLISH_WORD.finditer(question) if m.group(0).lower() not in ENGLISH_FUNCTION_WORDS]
+
+
+def _unmapped(words: Sequence[re.Match[str]], glossed: Sequence[tuple[int, int, str]]) -> int:
+    """How many of the words no glossary term (start, end, Chinese) covers."""
+    return sum(not any(s <= m.start() < e for s, e, _ in glossed) for m in words)
 
 
 def answerability_features(
