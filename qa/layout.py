@@ -21,6 +21,7 @@ Two steps, each in one place for every format:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,13 +38,16 @@ UN_SYMBOL = re.compile(r"(?<![A-Za-z0-9/])[A-Z]{1,5}(?:/[A-Z]{1,6})*/\d{2,4}/\d+
 NUMBER_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*[.．、]\s*(?=\S)")
 LETTER_LABEL = re.compile(r"^((?:[-•]\s*)?)[(（]([a-zａ-ｚ])[)）]\s*")
 BULLET_LABEL = re.compile(r"^[•▪●◦]\s*(?=[^\s(（])")
+# Heading numbers: `一.`, `一、`, `一．`; `A.`, `Ａ．` (not "U.S.").
+HEADING_LABEL = re.compile(r"^(?:([一二三四五六七八九十]+)\s*[.、．]|([A-ZＡ-Ｚ])\s*[.．](?=\s*[^\sA-Za-z.．]))\s*")
 BLOCK_START = re.compile(
     r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
     r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
     r"|-\s|·\s|[•▪●◦]"  # bullet (a middle dot also joins the parts of a name: `罗斯玛丽·迪卡洛`)
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
-    r"|[一二三四五六七八九十]+[.、．]"  # 一.
-    r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
+    r"|[一二三四五六七八九十]+[.、．]"  # 一.  一、
+    r"|[(（][一二三四五六七八九十]+[)）]"  # （一）
+    r"|[A-ZＡ-Ｚ][.．]\s*[^\sA-Za-z]"  # A.  Ａ． (not "U.S.")
     r")"
 )
 SIGNED = re.compile(r"[(（]签名[)）]")
@@ -344,11 +348,14 @@ def _join_text(pieces: list[str]) -> str:
 
 
 def label_form(line: str) -> str:
-    """A paragraph or item label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as `(a) `.
+    """A paragraph, item or heading label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as
+    `(a) `, `一、` as `一. `, `Ｂ．` as `B. `.
 
-    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本", "•文本")]
-    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本', '• 文本']
+    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本", "•文本", "一、背景", "Ｂ．会议", "U.S.")]
+    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本', '• 文本', '一. 背景', 'B. 会议', 'U.S.']
     """
+    if m := HEADING_LABEL.match(line):
+        return f"{m[1] or unicodedata.normalize('NFKC', m[2])}. {line[m.end():]}"
     if m := NUMBER_LABEL.match(line):
         return f"{int(m[1])}. {line[m.end():]}"
     if m := BULLET_LABEL.match(line):

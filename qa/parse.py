@@ -60,6 +60,7 @@ BULLET = re.compile(r"^[-•·]\s+(.+)$")
 HEADING_LEVELS = (
     (re.compile(r"^[一二三四五六七八九十]+[.、．]\s*\S"), 1),
     (re.compile(r"^[A-Z][.．]\s*\S"), 2),
+    (re.compile(r"^[(（][一二三四五六七八九十]+[)）]\s*[^。]{1,40}$"), 2),  # （一） under 一、 in Chinese numbering
 )
 SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 FOOTNOTE_MARK = re.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")

@@ -23,7 +23,10 @@ LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
 # paragraph ends its widths and punctuation tell (`test_pypdf_text_...`); scripts/bench_forms.py
 # measures every letter: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides")
+FORMS = (
+    *("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides"),
+    *("docx-typed", "docx-styled", "spaced-plain.txt", "wide-headings"),
+)
 COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
@@ -207,3 +210,11 @@ def test_items_listed_inside_a_sentence_stay_in_it_when_a_wrap_puts_one_at_a_lin
     parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
     expected = next(p for p in letters[name].passages if "主席重点介绍了以下事项" in p.text)
     assert normalise_space(expected.text) in {normalise_space(p.text) for p in parsed.passages}
+
+
+def test_chinese_section_numbers_nest_as_headings():
+    from qa.parse import parse_letter
+
+    text = "2024年3月1日日本常驻联合国代表给秘书长的信\n请分发为荷。\n日本常驻联合国代表\n山崎和之(签名)\n2024年3月1日日本常驻联合国代表给秘书长的信的附件\n概念说明\n一、背景\n（一）安理会的作用\n１．第一段。\n（二）工作方法\n２．第二段。\n二、问题\n３．第三段。\n"
+    annex = [(p.label, p.section) for p in parse_letter(text, "x.txt").passages if p.part == "annex" and p.label.isdigit()]
+    assert annex == [("1", ("一. 背景", "（一）安理会的作用")), ("2", ("一. 背景", "（二）工作方法")), ("3", ("二. 问题",))]
