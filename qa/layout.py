@@ -101,6 +101,7 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
     running = {text for text, count in alone.items() if count >= 2} | ({symbol} if symbol else set())
     repeated = _repeated_in_bands(lines)
     glued = _glued_furniture(lines, running)
+    header = _glued_header(lines[title_at + 1 :], running)
     kept: list[Line] = []
     dropped_since = False
     for i, line in enumerate(lines):
@@ -115,6 +116,8 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
             continue
         if glued is not None and i > title_at and glued.search(text):
             line = replace(line, text=glued.sub("", text))
+        if header is not None and i > title_at and header.match(line.text):
+            line = replace(line, text=header.sub("", line.text, count=1), indent=None)
         new_page = bool(kept) and kept[-1].page != line.page
         if (dropped_since or new_page) and kept:
             line = replace(line, gap_before=None)
@@ -136,6 +139,28 @@ def _glued_furniture(lines: Sequence[Line], symbols: set[str]) -> re.Pattern[str
     page = rf"\d{{1,3}}/(?:{'|'.join(map(re.escape, counts))})" if counts else None
     token = "|".join(filter(None, (r"\s*\([A-Z]\)", r"\d{6}", r"\*\d{5,9}\*", "请回收", page, *map(re.escape, sorted(symbols, key=len, reverse=True)))))
     return re.compile(rf"(?:{page or '(?!)'})?\s*(?:{'|'.join(map(re.escape, jobs))})(?:\s*(?:{token}))*")
+
+
+def _glued_header(lines: Sequence[Line], symbols: set[str]) -> re.Pattern[str] | None:
+    """A pattern for a running header that carries the letter's symbol and the page number,
+    glued to the start of a page's first line (`S/2020/1862/12总之，…`, `2/12S/2020/186…`).
+    The page count is the one every such line allows: in `S/2020/3812/93. 总之` the page may be
+    `2/9` or `2/93`, and `3/9有…` on the next page says which. None when no line starts so."""
+    if not symbols:
+        return None
+    symbol = "|".join(map(re.escape, sorted(symbols, key=len, reverse=True)))
+    start = re.compile(rf"^\s*(?:(?:{symbol})\s*(\d{{1,3}})\s*/\s*(\d{{1,3}})|(\d{{1,3}})\s*/\s*(\d{{1,3}})\s*(?:{symbol}))")
+    allowed: set[str] | None = None
+    for line in lines:
+        if m := start.match(line.text):
+            page, digits = (m[1], m[2]) if m[1] else (m[3], m[4])
+            counts = {digits} if m[3] else {digits[:n] for n in range(1, len(digits) + 1)}
+            counts = {count for count in counts if 0 < int(page) <= int(count)}
+            allowed = counts if allowed is None else allowed & counts
+    if not allowed:
+        return None
+    count = min(allowed, key=int)
+    return re.compile(rf"^\s*(?:(?:{symbol})\s*\d{{1,3}}\s*/\s*{count}|\d{{1,3}}\s*/\s*{count}\s*(?:{symbol}))\s*")
 
 
 def _is_furniture_text(text: str) -> bool:
@@ -261,6 +286,10 @@ def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float 
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
 
     def full(line: Line, following: Line | None) -> bool:
+        if line.indent is None and not ends_sentence(line.text):
+            # Its indent went with furniture glued before it: it may have been up to a deep
+            # indent short of the margin, and a line that stops mid-sentence goes on.
+            return _reach(line, following) >= margin - _LOST_INDENT
         return _reach(line, following) >= margin - _MARGIN_TOLERANCE
 
     return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])], margin

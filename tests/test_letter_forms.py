@@ -25,9 +25,9 @@ LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # measures every letter: without indents or spacing a paragraph's end is not always knowable.
 FORMS = (
     *("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides"),
-    *("docx-typed", "docx-styled", "spaced-plain.txt", "wide-headings"),
+    *("docx-typed", "docx-styled", "spaced-plain.txt", "wide-headings", "header-glued.txt"),
 )
-COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
+COVERED = ("pdf", "docx", "layout.txt", "glued.txt", "header-glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
 
