@@ -397,7 +397,9 @@ def numbering_text(source: Path, form: str) -> str:
 
 def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: bool = False, typed: bool = False, styled: bool = False) -> Path:
     """footnotes: footnotes as Word keeps them (their text in `word/footnotes.xml`, a
-    `w:footnoteReference` where the text has its mark) instead of as paragraphs of the body.
+    `w:footnoteReference` where the text has its mark) instead of as paragraphs of the body,
+    and the pages as Word saves them: a `w:lastRenderedPageBreak` where the letter's page ended
+    (after the footnotes printed at its foot).
     overrides: each list's numbers come from a level defined in its `w:num` (`w:lvlOverride`
     holding a `w:lvl`), the abstract numbering's own level giving other numbers (`i)`).
     typed: no automatic numbering: labels typed into the text with a tab after them (`13.⇥`,
@@ -469,11 +471,16 @@ def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: b
         numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{next_num}"><w:abstractNumId w:val="90"/>{override}</w:num>'))
         return next_num
 
+    page_ends = False  # with footnotes: the page ended (its footnotes were printed) before this paragraph
+
     def add(text: str, style=None):
-        """A body paragraph; with footnotes, its marks become references to Word footnotes."""
+        """A body paragraph; with footnotes, its marks become references to Word footnotes, and
+        the first paragraph of a page starts with Word's `w:lastRenderedPageBreak`."""
         if not footnotes and not typed:
             return document.add_paragraph(text, style=style)
         added = document.add_paragraph(style=style)
+        if page_ends:
+            added._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:lastRenderedPageBreak/></w:r>'))
         for piece in re.findall(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+|[^¹²³⁴⁵⁶⁷⁸⁹⁰]+", text):
             if piece[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰" and typed:
                 added.add_run(piece.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890"))).font.superscript = True
@@ -494,6 +501,8 @@ def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: b
         if paragraph.kind == "footnote" and footnotes:
             number = int(paragraph.label.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")))
             notes[number - 1] = paragraph.text  # its number is the order of its reference
+            page_ends = True  # the letter prints its footnotes at a page's foot
+            continue
         elif paragraph.kind == "numbered" and current_num is not None and int(paragraph.number) == expected["numbered"]:
             numbered(add(paragraph.text), current_num, 0)
         elif paragraph.kind == "numbered":  # a list starts, or restarts at another value
@@ -514,6 +523,7 @@ def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: b
         else:
             text = paragraph.text if paragraph.kind in ("para", "title", "sign") else f"{paragraph.label} {paragraph.text}"
             add(text)
+        page_ends = False
         if paragraph.kind == "numbered":
             expected = {"numbered": int(paragraph.number) + 1, "item": 1}
         elif paragraph.kind == "item":
