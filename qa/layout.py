@@ -72,6 +72,8 @@ _JOB = re.compile(r"\d{2}-\d{5}")
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
 _MARGIN_TOLERANCE = 1.5
 _LOST_INDENT = 6.0  # ems: the deepest indent of a body line (an item's text)
+# Marks that never start a line (kinsoku): one that did not fit stays on the full line before.
+_KINSOKU = "，。、；：？！）》”’」』)"
 
 
 def letter_blocks(document: Document) -> list[str]:
@@ -187,6 +189,12 @@ def _right_edge(line: Line) -> float:
     return (line.indent or 0.0) + display_width(line.text)
 
 
+def _core_edge(line: Line) -> float:
+    """Where a line ends but for a closing mark that kinsoku may have kept beyond the margin."""
+    text = line.text.rstrip()
+    return _right_edge(line) - (display_width(text[-1]) if text and text[-1] in _KINSOKU else 0)
+
+
 def _looks_wrapped(lines: Sequence[Line]) -> bool:
     """Whether plain text is hard-wrapped: most of its long lines end at the same right margin."""
     edges = [_right_edge(line) for line in lines if _right_edge(line) >= 10]
@@ -261,6 +269,26 @@ class _FlatWidths:
             return False
         return _reach(previous, line) >= _reach(first, group[1]) - display_width(label[0]) - _MARGIN_TOLERANCE
 
+    def too_wide_under_label(self, group: list[Line], ahead: Sequence[Line]) -> bool:
+        """Whether the next line (`ahead[0]`) cannot go on under a labelled first line (`1.`,
+        `(a)`, `•`): lines under a label stand right of it, so none reaches past the widest line
+        less the label (a closing mark that kinsoku kept on a full line aside). The line and
+        those that must go on with it, to the end of its sentence, are measured: a paragraph's
+        first line may be as short as an item's, its next line not."""
+        first = group[0].text.strip()
+        label = _LABEL_AND_SPACE.match(first) if BLOCK_START.match(first) else None
+        if label is None:
+            return False
+        room = self.widest - display_width(label[0]) + 0.5
+        for at, line in enumerate(ahead):
+            if at and BLOCK_START.match(line.text.strip()):
+                return False
+            if _core_edge(line) > room:
+                return True
+            if ends_sentence(line.text):
+                return False
+        return False
+
     def full_first_line(self, line: Line, group: list[Line], following: Line | None) -> bool:
         """Whether a paragraph's one line so far, though it ends a sentence short of the margin,
         is a full first line (short by the first-line indent) that goes on in `line`: the line
@@ -302,8 +330,8 @@ def _join_wrapped(lines: list[Line], margin: float | None) -> list[list[Line]]:
     flat = margin is not None and not gaps_known and all(not line.indent for line in lines)
     widths = _FlatWidths.of(lines, margin) if flat and margin is not None else None
     groups: list[list[Line]] = []
-    for line, following in zip(lines, [*lines[1:], None]):
-        if not groups or _starts_block(line, groups[-1], gaps_known, widths, following):
+    for at, line in enumerate(lines):
+        if not groups or _starts_block(line, groups[-1], gaps_known, widths, lines[at + 1 :]):
             groups.append([line])
         else:
             groups[-1].append(line)
@@ -334,8 +362,11 @@ def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
     return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
 
 
-def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, following: Line | None) -> bool:
+def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, after: Sequence[Line]) -> bool:
+    """Whether `line` starts a block of its own rather than going on in `group`; `after`: the
+    lines that follow it."""
     previous = group[-1]
+    following = after[0] if after else None
     text = line.text.strip()
     short_of_margin = not previous.full
     if short_of_margin and flat is not None:
@@ -352,6 +383,8 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
     if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
         return True
     if flat is not None and flat.ends_block(line, group, following):
+        return True
+    if flat is not None and ends_sentence(previous.text) and flat.too_wide_under_label(group, [line, *after[:8]]):
         return True
     if flat is not None and _right_edge(line) < flat.margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
         if ends_sentence(previous.text) or not (previous.full or flat.wrapped_under_label(previous, group, line)):

@@ -90,12 +90,20 @@ def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
     assert passage.citation == f"{identity(CORPUS / '000_bcf0f639adb97a43.txt').symbol} · 附件 · 第13段"
 
 
-@pytest.mark.parametrize("name", ["000_bcf0f639adb97a43.txt", "002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
-def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name):
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        *(("000_bcf0f639adb97a43.txt", "plain.txt"), ("002_f3e08423b88a68df.txt", "plain.txt"), ("003_f8451f1751e71b7b.txt", "plain.txt")),
+        *(("001_3f00e30ef83b5dc3.txt", "plain.txt"), ("001_3f00e30ef83b5dc3.txt", "narrow-plain.txt")),
+    ],
+)
+def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name, form):
     # Paragraph ends known only from widths: a first line short of the margin by its lost indent
     # after a sentence ending at the margin; a line wider than a labelled first line above it; a
-    # full first line (short by its indent) that goes on; items listed inline within a sentence.
-    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    # full first line (short by its indent) that goes on; items listed inline within a sentence;
+    # a paragraph after a bullet whose sentence ended at the bullet's margin (001: its next line
+    # reaches past where lines under a label can).
+    parsed = load_letter(write_form(CORPUS / name, form, tmp_path))
     assert passage_rows(parsed) == passage_rows(letters[name])
 
 
