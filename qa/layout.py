@@ -189,6 +189,29 @@ def _right_edge(line: Line) -> float:
     return (line.indent or 0.0) + display_width(line.text)
 
 
+_OPENING = "“‘（(《「『〈【"
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _had_room(line: Line, following: Line | None, room: float) -> bool:
+    """Whether what starts the next line (a Latin word, an opening mark with the character it
+    opens, a character) would have fitted on `line` within `room`: then `line` did not wrap
+    there for want of room. Widths of Chinese text and digits are exact; Latin letters are
+    not (proportional type), so a line with any is given a margin of doubt."""
+    if _LATIN_LETTER.search(line.text):
+        return _reach(line, following) < room - _MARGIN_TOLERANCE
+    if following is None:
+        return True
+    text = following.text.strip()
+    word = _LATIN_WORD.match(text)
+    if word:
+        unit = display_width(word[0])
+    else:
+        opening = len(text) - len(text.lstrip(_OPENING))
+        unit = display_width(text[: opening + 1])
+    return _right_edge(line) + unit <= room
+
+
 def _core_edge(line: Line) -> float:
     """Where a line ends but for a closing mark that kinsoku may have kept beyond the margin."""
     text = line.text.rstrip()
@@ -247,18 +270,30 @@ class _FlatWidths:
           sentence short of it is the paragraph's last; a line short of it after one that ended
           a sentence there is the next paragraph's first line;
         - a labelled first line (`1.`, `(a)`, `•`) reaches at least as far as the lines under it
-          (its label sits in the hanging indent): a line wider than it is not one of them."""
+          (its label sits in the hanging indent): a line wider than it is not one of them;
+        - an unlabelled line that starts a block and stops mid-sentence short of where a first
+          line wraps (the margin less the first-line indent) is whole: a heading."""
         previous = group[-1]
         labelled = BLOCK_START.match(group[0].text.strip()) is not None
-        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _reach(previous, line) < self.widest - _MARGIN_TOLERANCE:
+        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _had_room(previous, line, self.widest):
             return True  # a paragraph's line after its first ended a sentence short of the margin
+        if (
+            not labelled
+            and len(group) == 1
+            and self.first_indent
+            and not ends_sentence(previous.text)
+            and _had_room(previous, line, self.widest - self.first_indent)
+        ):
+            return True  # a line alone that stops mid-sentence short of where first lines wrap: a heading
+        if self.full_first_ending_sentence(line, following):
+            return True
         if _SENTENCE_END.search(line.text):
             return False
         reach = _reach(line, following)
         if labelled:
             return len(group) == 1 and _reach(previous, line) + _MARGIN_TOLERANCE < reach
-        at_margin = _reach(previous, line) >= self.widest - _MARGIN_TOLERANCE
-        return len(group) > 1 and at_margin and ends_sentence(previous.text) and reach < self.widest - _MARGIN_TOLERANCE
+        at_margin = not _had_room(previous, line, self.widest)
+        return len(group) > 1 and at_margin and ends_sentence(previous.text) and _had_room(line, following, self.widest)
 
     def wrapped_under_label(self, previous: Line, group: list[Line], line: Line) -> bool:
         """Whether a line under a labelled first line (`1.`, `(a)`, `•`) reaches as far as such
@@ -268,6 +303,22 @@ class _FlatWidths:
         if label is None or previous is first or _right_edge(first) < self.margin - _LOST_INDENT:
             return False
         return _reach(previous, line) >= _reach(first, group[1]) - display_width(label[0]) - _MARGIN_TOLERANCE
+
+    def full_first_ending_sentence(self, line: Line, following: Line | None) -> bool:
+        """Whether `line`, which ends a sentence, is a paragraph's full first line: the next
+        line reaches past where first lines end, so it goes on from `line`; as a line after a
+        first one, `line` would have taken the start of that next line, as a first line it could
+        not."""
+        return (
+            self.first_indent > 0
+            and following is not None
+            and _SENTENCE_END.search(line.text) is not None
+            and not BLOCK_START.match(line.text.strip())
+            and not BLOCK_START.match(following.text.strip())
+            and _core_edge(following) > self.widest - self.first_indent + 0.5
+            and _had_room(line, following, self.widest)
+            and not _had_room(line, following, self.widest - self.first_indent)
+        )
 
     def too_wide_under_label(self, group: list[Line], ahead: Sequence[Line]) -> bool:
         """Whether the next line (`ahead[0]`) cannot go on under a labelled first line (`1.`,
