@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .footmarks import raise_footnote_marks
 from .readers.base import Document, Line
 from .readers.text import display_width
 from .textclean import clean, ends_sentence
@@ -81,7 +82,7 @@ def letter_blocks(document: Document) -> list[str]:
     lines = strip_furniture(document.lines)
     # The cover block before the title is a column of fields, never a wrapped paragraph.
     title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), 0)
-    cover, body = lines[:title_at], lines[title_at:]
+    cover, body = lines[:title_at], raise_footnote_marks(lines[title_at:])
     wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(body)
     groups = [[line] for line in cover]
     if not wrapped:

@@ -318,13 +318,15 @@ def layout_text(source: Path, glued: bool = False, width: float = WIDTH, header_
     return "".join(out) if glued or header_glued else "\f".join(out)
 
 
-def plain_text(source: Path, width: float = WIDTH, viewer: bool = False, spaced: bool = False) -> str:
+def plain_text(source: Path, width: float = WIDTH, viewer: bool = False, spaced: bool = False, flat_marks: bool = False) -> str:
     """Like pypdf's text: the same lines in content order, no indentation, no blank lines.
 
     viewer: as copied out of a PDF viewer instead: each header and footer text on a line of its
     own, a page's footer (job number, page number) before its body, pages split by form feeds;
     `width` lets the page be set at another width. spaced: a blank line before each paragraph
-    (as `pdftotext` without `-layout` gives it), still no indentation."""
+    (as `pdftotext` without `-layout` gives it), still no indentation. flat_marks: footnote
+    marks and the numbers of the footnotes as plain digits (`说明。3`, `3 见…`), as pypdf gives
+    the PDF's small raised digits."""
     who = identity(source)
     pages = paginate(rows(paragraphs(source), text_width, width), COVER_ROWS)
     out = []
@@ -341,7 +343,8 @@ def plain_text(source: Path, width: float = WIDTH, viewer: bool = False, spaced:
         if not viewer:
             lines += [" ".join(t for t in pair if t) for pair in footer]
         out.append("\n".join(lines) + "\n")
-    return ("\f" if viewer else "").join(out)
+    text = ("\f" if viewer else "").join(out)
+    return text.translate(str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")) if flat_marks else text
 
 
 def _spread(left: str, right: str) -> str:
@@ -594,6 +597,8 @@ NEW_FORMS = ("viewer.txt", "narrow.txt", "narrow-plain.txt", "tabs", "mixed", "d
 # glued to a page's first line, pdftotext's plain text (blank lines, no indents), headings
 # numbered `一、` and `Ａ．`.
 HELD_OUT_FORMS = ("docx-typed", "docx-styled", "header-glued.txt", "spaced-plain.txt", "wide-headings")
+# Added with its fix (not held out): pypdf-like text whose footnote marks are plain digits.
+FIX_FORMS = ("marks-plain.txt",)
 
 
 def write_form(source: Path, form: str, folder: Path) -> Path:
@@ -622,6 +627,8 @@ def write_form(source: Path, form: str, folder: Path) -> Path:
         target.write_text(plain_text(source, width=NARROW), encoding="utf-8")
     elif form == "header-glued.txt":
         target.write_text(layout_text(source, header_glued=True), encoding="utf-8")
+    elif form == "marks-plain.txt":
+        target.write_text(plain_text(source, flat_marks=True), encoding="utf-8")
     elif form == "spaced-plain.txt":
         target.write_text(plain_text(source, spaced=True), encoding="utf-8")
     else:

@@ -96,6 +96,7 @@ def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
         *(("000_bcf0f639adb97a43.txt", "plain.txt"), ("002_f3e08423b88a68df.txt", "plain.txt"), ("003_f8451f1751e71b7b.txt", "plain.txt")),
         ("001_3f00e30ef83b5dc3.txt", "plain.txt"),
         *((name, "narrow-plain.txt") for name in LETTERS),
+        *(("002_f3e08423b88a68df.txt", "marks-plain.txt"), ("003_f8451f1751e71b7b.txt", "marks-plain.txt")),
     ],
 )
 def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name, form):
@@ -105,7 +106,8 @@ def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path,
     # a paragraph after a bullet whose sentence ended at the bullet's margin (001: its next line
     # reaches past where lines under a label can); on a narrow page (004), a line that had room
     # for the next line's first character (exact for Chinese) did not wrap there, so it ends its
-    # paragraph or, mid-sentence and short of where first lines wrap, is a heading.
+    # paragraph or, mid-sentence and short of where first lines wrap, is a heading; footnote
+    # marks flattened into plain digits (`说明。3`, `3 见…`) are raised back.
     parsed = load_letter(write_form(CORPUS / name, form, tmp_path))
     assert passage_rows(parsed) == passage_rows(letters[name])
 
@@ -259,3 +261,16 @@ def test_a_word_footnote_stands_at_the_foot_of_its_page_where_word_saved_the_pag
         assert lines == ["甲段。¹", "新标题", "乙段。", "¹ 脚注。", "丙段。"]
     else:
         assert lines == ["甲段。¹", "¹ 脚注。", "新标题", "乙段。", "丙段。"]
+
+
+def test_flattened_footnote_marks_are_the_digits_their_footnotes_follow():
+    from qa.footmarks import raise_footnote_marks
+    from qa.readers.base import Line
+
+    texts = ["安理会共计2份报告。1此外，", "见第2段的说明。2另有16份3决定。", "1 脚注一。", "2 脚注二。", "3 脚注三。"]
+    raised = [line.text for line in raise_footnote_marks([Line(text) for text in texts])]
+    # numbers stay numbers (`共计2份`, `第2段`, `16份`): a mark after punctuation is preferred,
+    # else the last lone digit before the footnote's body (`16份3决定`)
+    assert raised == ["安理会共计2份报告。¹此外，", "见第2段的说明。²另有16份³决定。", "¹ 脚注一。", "² 脚注二。", "³ 脚注三。"]
+    unraised = ["文本。1", "已有2项决定。"]  # a body 1 but none for 2: only 1 is a footnote
+    assert [line.text for line in raise_footnote_marks([Line(text) for text in [*unraised, "1 脚注。"]])] == ["文本。¹", "已有2项决定。", "¹ 脚注。"]
