@@ -28,7 +28,7 @@ from .textclean import ends_sentence
 # Bumped whenever a file may parse to other passages than before (a reader or layout rule
 # changed): it is part of the corpus hash, so an index built by an older parser is stale and is
 # reassembled (only letters whose passages changed are encoded again).
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 class LetterFormatError(ValueError):
