@@ -11,13 +11,16 @@ Generated on the fly from `corpus/*.txt` (nothing binary is committed, nothing d
   digits; in the CID font STSong-Light.
 - `layout_text` / `plain_text`: what `pdftotext -layout` and pypdf give for that PDF: the same
   wrapped lines and furniture, with indentation, blank lines and form feeds, or with none; with
-  `glued=True`, a footer and the next header glued inside a sentence cut by a page break.
+  `glued=True`, a footer and the next header glued inside a sentence cut by a page break; with
+  `header_glued=True`, a header `S/2020/186 2/12` glued to each later page's first line; also
+  `pdftotext`'s plain text (blank lines, no indents) and pypdf's flattened footnote marks.
 - `write_docx`: a Word file whose paragraph, item, heading and bullet numbers are Word automatic
   numbering (`w:numPr` on the paragraph or inherited from its style; `numbering.xml` with start
   values, formats, level restarts and `startOverride` restarts), the cover in a table, the
-  running header and footer in the section's header and footer parts.
-- `numbering_text`: one line per paragraph with `１．`, `1、` or `（a）` numbering, CRLF line ends,
-  or no blank lines.
+  running header and footer in the section's header and footer parts; or numbered through
+  paragraph styles, or with labels typed and Heading styles (no automatic numbering).
+- `numbering_text`: one line per paragraph with `１．`, `1、` or `（a）` numbering, `一、`/`Ａ．`
+  headings, CRLF line ends, or no blank lines.
 
 Each letter gets an invented symbol (`S/2020/186`-like), distribution date and job number, put on
 its cover; `identity(path)` gives them to the tests.
