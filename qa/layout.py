@@ -21,10 +21,12 @@ Two steps, each in one place for every format:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .footmarks import raise_footnote_marks
 from .readers.base import Document, Line
 from .readers.text import display_width
 from .textclean import clean, ends_sentence
@@ -37,13 +39,16 @@ UN_SYMBOL = re.compile(r"(?<![A-Za-z0-9/])[A-Z]{1,5}(?:/[A-Z]{1,6})*/\d{2,4}/\d+
 NUMBER_LABEL = re.compile(r"^([0-9０-９]{1,3})\s*[.．、]\s*(?=\S)")
 LETTER_LABEL = re.compile(r"^((?:[-•]\s*)?)[(（]([a-zａ-ｚ])[)）]\s*")
 BULLET_LABEL = re.compile(r"^[•▪●◦]\s*(?=[^\s(（])")
+# Heading numbers: `一.`, `一、`, `一．`; `A.`, `Ａ．` (not "U.S.").
+HEADING_LABEL = re.compile(r"^(?:([一二三四五六七八九十]+)\s*[.、．]|([A-ZＡ-Ｚ])\s*[.．](?=\s*[^\sA-Za-z.．]))\s*")
 BLOCK_START = re.compile(
     r"^(?:[0-9０-９]{1,3}\s*[.．、]"  # 13.  １３．  13、
     r"|(?:[-•]\s*)?[(（][a-zａ-ｚ][)）]"  # (a)  （a）
     r"|-\s|·\s|[•▪●◦]"  # bullet (a middle dot also joins the parts of a name: `罗斯玛丽·迪卡洛`)
     r"|[¹²³⁴⁵⁶⁷⁸⁹⁰]"  # footnote
-    r"|[一二三四五六七八九十]+[.、．]"  # 一.
-    r"|[A-Z][.．]\s*[^\sA-Za-z]"  # A. (not "U.S.")
+    r"|[一二三四五六七八九十]+[.、．]"  # 一.  一、
+    r"|[(（][一二三四五六七八九十]+[)）]"  # （一）
+    r"|[A-ZＡ-Ｚ][.．]\s*[^\sA-Za-z]"  # A.  Ａ． (not "U.S.")
     r")"
 )
 SIGNED = re.compile(r"[(（]签名[)）]")
@@ -68,6 +73,8 @@ _JOB = re.compile(r"\d{2}-\d{5}")
 # (kinsoku pulls a closing mark onto a full line; Latin text does not fill a line exactly).
 _MARGIN_TOLERANCE = 1.5
 _LOST_INDENT = 6.0  # ems: the deepest indent of a body line (an item's text)
+# Marks that never start a line (kinsoku): one that did not fit stays on the full line before.
+_KINSOKU = "，。、；：？！）》”’」』)"
 
 
 def letter_blocks(document: Document) -> list[str]:
@@ -75,7 +82,7 @@ def letter_blocks(document: Document) -> list[str]:
     lines = strip_furniture(document.lines)
     # The cover block before the title is a column of fields, never a wrapped paragraph.
     title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), 0)
-    cover, body = lines[:title_at], lines[title_at:]
+    cover, body = lines[:title_at], raise_footnote_marks(lines[title_at:])
     wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(body)
     groups = [[line] for line in cover]
     if not wrapped:
@@ -97,6 +104,7 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
     running = {text for text, count in alone.items() if count >= 2} | ({symbol} if symbol else set())
     repeated = _repeated_in_bands(lines)
     glued = _glued_furniture(lines, running)
+    header = _glued_header(lines[title_at + 1 :], running)
     kept: list[Line] = []
     dropped_since = False
     for i, line in enumerate(lines):
@@ -111,6 +119,8 @@ def strip_furniture(lines: Sequence[Line]) -> list[Line]:
             continue
         if glued is not None and i > title_at and glued.search(text):
             line = replace(line, text=glued.sub("", text))
+        if header is not None and i > title_at and header.match(line.text):
+            line = replace(line, text=header.sub("", line.text, count=1), indent=None)
         new_page = bool(kept) and kept[-1].page != line.page
         if (dropped_since or new_page) and kept:
             line = replace(line, gap_before=None)
@@ -132,6 +142,28 @@ def _glued_furniture(lines: Sequence[Line], symbols: set[str]) -> re.Pattern[str
     page = rf"\d{{1,3}}/(?:{'|'.join(map(re.escape, counts))})" if counts else None
     token = "|".join(filter(None, (r"\s*\([A-Z]\)", r"\d{6}", r"\*\d{5,9}\*", "请回收", page, *map(re.escape, sorted(symbols, key=len, reverse=True)))))
     return re.compile(rf"(?:{page or '(?!)'})?\s*(?:{'|'.join(map(re.escape, jobs))})(?:\s*(?:{token}))*")
+
+
+def _glued_header(lines: Sequence[Line], symbols: set[str]) -> re.Pattern[str] | None:
+    """A pattern for a running header that carries the letter's symbol and the page number,
+    glued to the start of a page's first line (`S/2020/1862/12总之，…`, `2/12S/2020/186…`).
+    The page count is the one every such line allows: in `S/2020/3812/93. 总之` the page may be
+    `2/9` or `2/93`, and `3/9有…` on the next page says which. None when no line starts so."""
+    if not symbols:
+        return None
+    symbol = "|".join(map(re.escape, sorted(symbols, key=len, reverse=True)))
+    start = re.compile(rf"^\s*(?:(?:{symbol})\s*(\d{{1,3}})\s*/\s*(\d{{1,3}})|(\d{{1,3}})\s*/\s*(\d{{1,3}})\s*(?:{symbol}))")
+    allowed: set[str] | None = None
+    for line in lines:
+        if m := start.match(line.text):
+            page, digits = (m[1], m[2]) if m[1] else (m[3], m[4])
+            counts = {digits} if m[3] else {digits[:n] for n in range(1, len(digits) + 1)}
+            counts = {count for count in counts if 0 < int(page) <= int(count)}
+            allowed = counts if allowed is None else allowed & counts
+    if not allowed:
+        return None
+    count = min(allowed, key=int)
+    return re.compile(rf"^\s*(?:(?:{symbol})\s*\d{{1,3}}\s*/\s*{count}|\d{{1,3}}\s*/\s*{count}\s*(?:{symbol}))\s*")
 
 
 def _is_furniture_text(text: str) -> bool:
@@ -156,6 +188,35 @@ def _repeated_in_bands(lines: Sequence[Line]) -> set[str]:
 
 def _right_edge(line: Line) -> float:
     return (line.indent or 0.0) + display_width(line.text)
+
+
+_OPENING = "“‘（(《「『〈【"
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _had_room(line: Line, following: Line | None, room: float) -> bool:
+    """Whether what starts the next line (a Latin word, an opening mark with the character it
+    opens, a character) would have fitted on `line` within `room`: then `line` did not wrap
+    there for want of room. Widths of Chinese text and digits are exact; Latin letters are
+    not (proportional type), so a line with any is given a margin of doubt."""
+    if _LATIN_LETTER.search(line.text):
+        return _reach(line, following) < room - _MARGIN_TOLERANCE
+    if following is None:
+        return True
+    text = following.text.strip()
+    word = _LATIN_WORD.match(text)
+    if word:
+        unit = display_width(word[0])
+    else:
+        opening = len(text) - len(text.lstrip(_OPENING))
+        unit = display_width(text[: opening + 1])
+    return _right_edge(line) + unit <= room
+
+
+def _core_edge(line: Line) -> float:
+    """Where a line ends but for a closing mark that kinsoku may have kept beyond the margin."""
+    text = line.text.rstrip()
+    return _right_edge(line) - (display_width(text[-1]) if text and text[-1] in _KINSOKU else 0)
 
 
 def _looks_wrapped(lines: Sequence[Line]) -> bool:
@@ -210,18 +271,30 @@ class _FlatWidths:
           sentence short of it is the paragraph's last; a line short of it after one that ended
           a sentence there is the next paragraph's first line;
         - a labelled first line (`1.`, `(a)`, `•`) reaches at least as far as the lines under it
-          (its label sits in the hanging indent): a line wider than it is not one of them."""
+          (its label sits in the hanging indent): a line wider than it is not one of them;
+        - an unlabelled line that starts a block and stops mid-sentence short of where a first
+          line wraps (the margin less the first-line indent) is whole: a heading."""
         previous = group[-1]
         labelled = BLOCK_START.match(group[0].text.strip()) is not None
-        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _reach(previous, line) < self.widest - _MARGIN_TOLERANCE:
+        if not labelled and len(group) > 1 and ends_sentence(previous.text) and _had_room(previous, line, self.widest):
             return True  # a paragraph's line after its first ended a sentence short of the margin
+        if (
+            not labelled
+            and len(group) == 1
+            and self.first_indent
+            and not ends_sentence(previous.text)
+            and _had_room(previous, line, self.widest - self.first_indent)
+        ):
+            return True  # a line alone that stops mid-sentence short of where first lines wrap: a heading
+        if self.full_first_ending_sentence(line, following):
+            return True
         if _SENTENCE_END.search(line.text):
             return False
         reach = _reach(line, following)
         if labelled:
             return len(group) == 1 and _reach(previous, line) + _MARGIN_TOLERANCE < reach
-        at_margin = _reach(previous, line) >= self.widest - _MARGIN_TOLERANCE
-        return len(group) > 1 and at_margin and ends_sentence(previous.text) and reach < self.widest - _MARGIN_TOLERANCE
+        at_margin = not _had_room(previous, line, self.widest)
+        return len(group) > 1 and at_margin and ends_sentence(previous.text) and _had_room(line, following, self.widest)
 
     def wrapped_under_label(self, previous: Line, group: list[Line], line: Line) -> bool:
         """Whether a line under a labelled first line (`1.`, `(a)`, `•`) reaches as far as such
@@ -231,6 +304,42 @@ class _FlatWidths:
         if label is None or previous is first or _right_edge(first) < self.margin - _LOST_INDENT:
             return False
         return _reach(previous, line) >= _reach(first, group[1]) - display_width(label[0]) - _MARGIN_TOLERANCE
+
+    def full_first_ending_sentence(self, line: Line, following: Line | None) -> bool:
+        """Whether `line`, which ends a sentence, is a paragraph's full first line: the next
+        line reaches past where first lines end, so it goes on from `line`; as a line after a
+        first one, `line` would have taken the start of that next line, as a first line it could
+        not."""
+        return (
+            self.first_indent > 0
+            and following is not None
+            and _SENTENCE_END.search(line.text) is not None
+            and not BLOCK_START.match(line.text.strip())
+            and not BLOCK_START.match(following.text.strip())
+            and _core_edge(following) > self.widest - self.first_indent + 0.5
+            and _had_room(line, following, self.widest)
+            and not _had_room(line, following, self.widest - self.first_indent)
+        )
+
+    def too_wide_under_label(self, group: list[Line], ahead: Sequence[Line]) -> bool:
+        """Whether the next line (`ahead[0]`) cannot go on under a labelled first line (`1.`,
+        `(a)`, `•`): lines under a label stand right of it, so none reaches past the widest line
+        less the label (a closing mark that kinsoku kept on a full line aside). The line and
+        those that must go on with it, to the end of its sentence, are measured: a paragraph's
+        first line may be as short as an item's, its next line not."""
+        first = group[0].text.strip()
+        label = _LABEL_AND_SPACE.match(first) if BLOCK_START.match(first) else None
+        if label is None:
+            return False
+        room = self.widest - display_width(label[0]) + 0.5
+        for at, line in enumerate(ahead):
+            if at and BLOCK_START.match(line.text.strip()):
+                return False
+            if _core_edge(line) > room:
+                return True
+            if ends_sentence(line.text):
+                return False
+        return False
 
     def full_first_line(self, line: Line, group: list[Line], following: Line | None) -> bool:
         """Whether a paragraph's one line so far, though it ends a sentence short of the margin,
@@ -257,6 +366,10 @@ def _with_margins(lines: list[Line], estimate: bool) -> tuple[list[Line], float 
     margin = Counter(round(edge) for edge in edges).most_common(1)[0][0] if edges else 0
 
     def full(line: Line, following: Line | None) -> bool:
+        if line.indent is None and not ends_sentence(line.text):
+            # Its indent went with furniture glued before it: it may have been up to a deep
+            # indent short of the margin, and a line that stops mid-sentence goes on.
+            return _reach(line, following) >= margin - _LOST_INDENT
         return _reach(line, following) >= margin - _MARGIN_TOLERANCE
 
     return [line if line.full is not None else replace(line, full=full(line, following)) for line, following in zip(lines, [*lines[1:], None])], margin
@@ -269,8 +382,8 @@ def _join_wrapped(lines: list[Line], margin: float | None) -> list[list[Line]]:
     flat = margin is not None and not gaps_known and all(not line.indent for line in lines)
     widths = _FlatWidths.of(lines, margin) if flat and margin is not None else None
     groups: list[list[Line]] = []
-    for line, following in zip(lines, [*lines[1:], None]):
-        if not groups or _starts_block(line, groups[-1], gaps_known, widths, following):
+    for at, line in enumerate(lines):
+        if not groups or _starts_block(line, groups[-1], gaps_known, widths, lines[at + 1 :]):
             groups.append([line])
         else:
             groups[-1].append(line)
@@ -301,8 +414,11 @@ def _gaps_separate_paragraphs(lines: list[Line]) -> bool:
     return len(starts) >= 3 and sum(bool(line.gap_before) for line in starts) >= 0.8 * len(starts)
 
 
-def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, following: Line | None) -> bool:
+def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWidths | None, after: Sequence[Line]) -> bool:
+    """Whether `line` starts a block of its own rather than going on in `group`; `after`: the
+    lines that follow it."""
     previous = group[-1]
+    following = after[0] if after else None
     text = line.text.strip()
     short_of_margin = not previous.full
     if short_of_margin and flat is not None:
@@ -319,6 +435,8 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
     if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
         return True
     if flat is not None and flat.ends_block(line, group, following):
+        return True
+    if flat is not None and ends_sentence(previous.text) and flat.too_wide_under_label(group, [line, *after[:8]]):
         return True
     if flat is not None and _right_edge(line) < flat.margin - _LOST_INDENT and (not ends_sentence(text) or _LABEL_HEADING.match(text)):
         if ends_sentence(previous.text) or not (previous.full or flat.wrapped_under_label(previous, group, line)):
@@ -344,11 +462,14 @@ def _join_text(pieces: list[str]) -> str:
 
 
 def label_form(line: str) -> str:
-    """A paragraph or item label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as `(a) `.
+    """A paragraph, item or heading label in ASCII: `１３．` and `13、` as `13. `, `（ａ）` as
+    `(a) `, `一、` as `一. `, `Ｂ．` as `B. `.
 
-    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本", "•文本")]
-    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本', '• 文本']
+    >>> [label_form(s) for s in ("１３．文本", "7、文本", "（ａ）文本", "13. 文本", "•文本", "一、背景", "Ｂ．会议", "U.S.")]
+    ['13. 文本', '7. 文本', '(a) 文本', '13. 文本', '• 文本', '一. 背景', 'B. 会议', 'U.S.']
     """
+    if m := HEADING_LABEL.match(line):
+        return f"{m[1] or unicodedata.normalize('NFKC', m[2])}. {line[m.end():]}"
     if m := NUMBER_LABEL.match(line):
         return f"{int(m[1])}. {line[m.end():]}"
     if m := BULLET_LABEL.match(line):

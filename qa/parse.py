@@ -28,7 +28,7 @@ from .textclean import ends_sentence
 # Bumped whenever a file may parse to other passages than before (a reader or layout rule
 # changed): it is part of the corpus hash, so an index built by an older parser is stale and is
 # reassembled (only letters whose passages changed are encoded again).
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 class LetterFormatError(ValueError):
@@ -60,6 +60,7 @@ BULLET = re.compile(r"^[-•·]\s+(.+)$")
 HEADING_LEVELS = (
     (re.compile(r"^[一二三四五六七八九十]+[.、．]\s*\S"), 1),
     (re.compile(r"^[A-Z][.．]\s*\S"), 2),
+    (re.compile(r"^[(（][一二三四五六七八九十]+[)）]\s*[^。]{1,40}$"), 2),  # （一） under 一、 in Chinese numbering
 )
 SUPERSCRIPT_DIGITS = str.maketrans("¹²³⁴⁵⁶⁷⁸⁹⁰", "1234567890")
 FOOTNOTE_MARK = re.compile(r"(?<=\S)[¹²³⁴⁵⁶⁷⁸⁹⁰]+")

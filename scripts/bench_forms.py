@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.corpus import load_letter  # noqa: E402
-from tests.letter_forms import FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
+from tests.letter_forms import FIX_FORMS, FORMS, HELD_OUT_FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
 
 
 def passage_key(passage) -> tuple:
@@ -51,7 +51,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         print(f"{'form':16}" + "".join(f"{p.name[:3]:>8}" for p in letters) + f"{'all':>10}{'texts':>10}")
         pdfs = []
-        for form in FORMS + NEW_FORMS:
+        for form in FORMS + NEW_FORMS + HELD_OUT_FORMS + FIX_FORMS:
             cells, hit, texts, total = [], 0, 0, 0
             for source in letters:
                 expected = load_letter(source)

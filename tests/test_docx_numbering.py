@@ -15,30 +15,31 @@ def _numbered(paragraph, num_id: int, level: int | None = None) -> None:
     paragraph._p.get_or_add_pPr().append(parse_xml(f'<w:numPr {nsdecls("w")}>{ilvl}<w:numId w:val="{num_id}"/></w:numPr>'))
 
 
+def _level(ilvl: int, number_format: str, text: str, start: int = 1, restart: int | None = None) -> str:
+    restart_xml = f'<w:lvlRestart w:val="{restart}"/>' if restart is not None else ""
+    return f'<w:lvl w:ilvl="{ilvl}"><w:start w:val="{start}"/><w:numFmt w:val="{number_format}"/><w:lvlText w:val="{text}"/>{restart_xml}</w:lvl>'
+
+
+def _define_numbering(document, abstracts: dict[int, list[str]], nums: dict[int, tuple[int, str]]) -> None:
+    """Writes into the document's `numbering.xml` abstract numberings (id -> its levels' XML)
+    and nums (id -> (abstract id, the XML of its `w:lvlOverride`s))."""
+    numbering = document.part.numbering_part.element
+    for abstract_id, levels in abstracts.items():
+        numbering.append(parse_xml(f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">{"".join(levels)}</w:abstractNum>'))
+    for num_id, (abstract_id, overrides) in nums.items():
+        numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/>{overrides}</w:num>'))
+
+
 def test_numbers_are_computed_as_word_shows_them(tmp_path):
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    numbering.append(
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="70">'
-            '<w:lvl w:ilvl="0"><w:start w:val="5"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>'
-            '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%2)"/></w:lvl>'
-            '<w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="%1.%3"/><w:lvlRestart w:val="0"/></w:lvl>'
-            "</w:abstractNum>"
-        )
+    _define_numbering(
+        document,
+        {
+            70: [_level(0, "decimal", "%1.", start=5), _level(1, "lowerLetter", "(%2)"), _level(2, "lowerRoman", "%1.%3", restart=0)],
+            71: [_level(0, "chineseCounting", "%1、")],
+        },
+        {70: (70, ""), 72: (70, '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>'), 71: (71, "")},
     )
-    numbering.append(
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="71">'
-            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
-            "</w:abstractNum>"
-        )
-    )
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="70"><w:abstractNumId w:val="70"/></w:num>'))
-    numbering.append(
-        parse_xml(f'<w:num {nsdecls("w")} w:numId="72"><w:abstractNumId w:val="70"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>')
-    )
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="71"><w:abstractNumId w:val="71"/></w:num>'))
     styles = document.styles.element
     styles.append(parse_xml(f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="Listed"><w:name w:val="Listed"/><w:pPr><w:numPr><w:numId w:val="71"/></w:numPr></w:pPr></w:style>'))
     styles.append(parse_xml(f'<w:style {nsdecls("w")} w:type="paragraph" w:styleId="Child"><w:name w:val="Child"/><w:basedOn w:val="Listed"/></w:style>'))
@@ -60,22 +61,8 @@ def test_numbers_are_computed_as_word_shows_them(tmp_path):
 def test_a_level_defined_in_the_num_replaces_the_abstract_level(tmp_path):
     # `w:lvlOverride` holding a `w:lvl`: that list's numbers come from its own level definition.
     document = docx.Document()
-    numbering = document.part.numbering_part.element
-    numbering.append(
-        parse_xml(
-            f'<w:abstractNum {nsdecls("w")} w:abstractNumId="80">'
-            '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="%1)"/></w:lvl>'
-            '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%2)"/></w:lvl>'
-            "</w:abstractNum>"
-        )
-    )
-    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="80"><w:abstractNumId w:val="80"/></w:num>'))
-    numbering.append(
-        parse_xml(
-            f'<w:num {nsdecls("w")} w:numId="81"><w:abstractNumId w:val="80"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="7"/>'
-            '<w:lvl w:ilvl="0"><w:start w:val="7"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl></w:lvlOverride></w:num>'
-        )
-    )
+    own_level = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="7"/>{_level(0, "decimal", "%1.", start=7)}</w:lvlOverride>'
+    _define_numbering(document, {80: [_level(0, "lowerRoman", "%1)"), _level(1, "lowerLetter", "(%2)")]}, {80: (80, ""), 81: (80, own_level)})
     for text, num_id, level in [("甲", 80, 0), ("乙", 80, 0), ("丙", 81, 0), ("丁", 81, 1), ("戊", 81, 0), ("己", 81, 1)]:
         _numbered(document.add_paragraph(text), num_id, level)
     path = tmp_path / "override.docx"

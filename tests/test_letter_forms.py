@@ -23,8 +23,11 @@ LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
 # paragraph ends its widths and punctuation tell (`test_pypdf_text_...`); scripts/bench_forms.py
 # measures every letter: without indents or spacing a paragraph's end is not always knowable.
-FORMS = ("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides")
-COVERED = ("pdf", "docx", "layout.txt", "glued.txt")  # the forms that carry a cover block
+FORMS = (
+    *("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides"),
+    *("docx-typed", "docx-styled", "spaced-plain.txt", "wide-headings", "header-glued.txt", "docx-footnotes"),
+)
+COVERED = ("pdf", "docx", "layout.txt", "glued.txt", "header-glued.txt")  # the forms that carry a cover block
 FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
 
@@ -87,12 +90,25 @@ def test_citation_names_the_symbol_when_the_cover_gives_one(forms):
     assert passage.citation == f"{identity(CORPUS / '000_bcf0f639adb97a43.txt').symbol} · 附件 · 第13段"
 
 
-@pytest.mark.parametrize("name", ["000_bcf0f639adb97a43.txt", "002_f3e08423b88a68df.txt", "003_f8451f1751e71b7b.txt"])
-def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name):
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        *(("000_bcf0f639adb97a43.txt", "plain.txt"), ("002_f3e08423b88a68df.txt", "plain.txt"), ("003_f8451f1751e71b7b.txt", "plain.txt")),
+        ("001_3f00e30ef83b5dc3.txt", "plain.txt"),
+        *((name, "narrow-plain.txt") for name in LETTERS),
+        *(("002_f3e08423b88a68df.txt", "marks-plain.txt"), ("003_f8451f1751e71b7b.txt", "marks-plain.txt")),
+    ],
+)
+def test_pypdf_text_without_indents_or_spacing_gives_the_same_passages(tmp_path, letters, name, form):
     # Paragraph ends known only from widths: a first line short of the margin by its lost indent
     # after a sentence ending at the margin; a line wider than a labelled first line above it; a
-    # full first line (short by its indent) that goes on; items listed inline within a sentence.
-    parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
+    # full first line (short by its indent) that goes on; items listed inline within a sentence;
+    # a paragraph after a bullet whose sentence ended at the bullet's margin (001: its next line
+    # reaches past where lines under a label can); on a narrow page (004), a line that had room
+    # for the next line's first character (exact for Chinese) did not wrap there, so it ends its
+    # paragraph or, mid-sentence and short of where first lines wrap, is a heading; footnote
+    # marks flattened into plain digits (`说明。3`, `3 见…`) are raised back.
+    parsed = load_letter(write_form(CORPUS / name, form, tmp_path))
     assert passage_rows(parsed) == passage_rows(letters[name])
 
 
@@ -148,16 +164,16 @@ def test_an_empty_file_of_any_format_is_refused_as_empty(tmp_path, name):
 
 
 @pytest.mark.parametrize(
-    ("part", "damage"),
+    ("part", "damage", "why"),
     [
-        ("word/document.xml", lambda xml: xml[: len(xml) // 2]),  # cut short
-        ("word/numbering.xml", lambda xml: xml.replace(b'<w:start w:val="1"/>', b'<w:start w:val="x"/>', 1)),
-        ("word/numbering.xml", lambda xml: xml.replace(b"<w:abstractNumId ", b"<w:other ")),
-        ("word/footnotes.xml", lambda xml: b"<w:footnotes"),
-        ("[Content_Types].xml", lambda xml: b"<x/>"),
+        ("word/document.xml", lambda xml: xml[: len(xml) // 2], "word/document.xml is not well-formed XML: "),  # cut short
+        ("word/numbering.xml", lambda xml: xml.replace(b'<w:start w:val="1"/>', b'<w:start w:val="x"/>', 1), "its numbering: w:start has w:val 'x', not a number"),
+        ("word/numbering.xml", lambda xml: xml.replace(b"<w:abstractNumId ", b"<w:other "), "its numbering: w:num '1' names no w:abstractNumId"),
+        ("word/footnotes.xml", lambda xml: b"<w:footnotes", "word/footnotes.xml is not well-formed XML: "),
+        ("[Content_Types].xml", lambda xml: b"<x/>", r"\[Content_Types\].xml is missing or lists no content types"),
     ],
 )
-def test_a_word_file_with_a_damaged_part_is_refused_in_one_line(tmp_path, part, damage):
+def test_a_word_file_with_a_damaged_part_is_refused_in_one_line(tmp_path, part, damage, why):
     import zipfile
 
     good = write_form(CORPUS / "003_f8451f1751e71b7b.txt", "docx-footnotes", tmp_path / "good")
@@ -166,8 +182,9 @@ def test_a_word_file_with_a_damaged_part_is_refused_in_one_line(tmp_path, part, 
         for item in source.infolist():
             data = source.read(item.filename)
             target.writestr(item, damage(data) if item.filename == part else data)
-    with pytest.raises(ReaderError, match=r"damaged\.docx: not a readable Word \(\.docx\) file \(.+\)$"):
+    with pytest.raises(ReaderError, match=r"damaged\.docx: not a readable Word \(\.docx\) file \(" + why + r".*\)$") as refused:
         read_document(damaged)
+    assert "\n" not in str(refused.value)
 
 
 def test_the_symbol_is_searchable_with_every_passage_of_its_letter(forms):
@@ -207,3 +224,53 @@ def test_items_listed_inside_a_sentence_stay_in_it_when_a_wrap_puts_one_at_a_lin
     parsed = load_letter(write_form(CORPUS / name, "plain.txt", tmp_path))
     expected = next(p for p in letters[name].passages if "主席重点介绍了以下事项" in p.text)
     assert normalise_space(expected.text) in {normalise_space(p.text) for p in parsed.passages}
+
+
+def test_chinese_section_numbers_nest_as_headings():
+    from qa.parse import parse_letter
+
+    text = "2024年3月1日日本常驻联合国代表给秘书长的信\n请分发为荷。\n日本常驻联合国代表\n山崎和之(签名)\n2024年3月1日日本常驻联合国代表给秘书长的信的附件\n概念说明\n一、背景\n（一）安理会的作用\n１．第一段。\n（二）工作方法\n２．第二段。\n二、问题\n３．第三段。\n"
+    annex = [(p.label, p.section) for p in parse_letter(text, "x.txt").passages if p.part == "annex" and p.label.isdigit()]
+    assert annex == [("1", ("一. 背景", "（一）安理会的作用")), ("2", ("一. 背景", "（二）工作方法")), ("3", ("二. 问题",))]
+
+
+@pytest.mark.parametrize("paged", [True, False])
+def test_a_word_footnote_stands_at_the_foot_of_its_page_where_word_saved_the_pages(tmp_path, paged):
+    # Word saves where it last broke the pages (`w:lastRenderedPageBreak`): the footnote goes
+    # before the next page's first paragraph, under the heading in force there, as in the PDF.
+    # Without saved pages, it follows the paragraph that cites it.
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    from tests.letter_forms import _add_footnotes
+
+    document = docx.Document()
+    citing = document.add_paragraph("甲段。")
+    citing._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteReference w:id="1"/></w:r>'))
+    document.add_paragraph("新标题")
+    document.add_paragraph("乙段。")
+    next_page = document.add_paragraph()
+    if paged:
+        next_page._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:lastRenderedPageBreak/></w:r>'))
+    next_page.add_run("丙段。")
+    _add_footnotes(document, ["脚注。"])
+    document.save(str(tmp_path / "paged.docx"))
+    lines = [line.text for line in read_document(tmp_path / "paged.docx").lines]
+    if paged:
+        assert lines == ["甲段。¹", "新标题", "乙段。", "¹ 脚注。", "丙段。"]
+    else:
+        assert lines == ["甲段。¹", "¹ 脚注。", "新标题", "乙段。", "丙段。"]
+
+
+def test_flattened_footnote_marks_are_the_digits_their_footnotes_follow():
+    from qa.footmarks import raise_footnote_marks
+    from qa.readers.base import Line
+
+    texts = ["安理会共计2份报告。1此外，", "见第2段的说明。2另有16份3决定。", "1 脚注一。", "2 脚注二。", "3 脚注三。"]
+    raised = [line.text for line in raise_footnote_marks([Line(text) for text in texts])]
+    # numbers stay numbers (`共计2份`, `第2段`, `16份`): a mark after punctuation is preferred,
+    # else the last lone digit before the footnote's body (`16份3决定`)
+    assert raised == ["安理会共计2份报告。¹此外，", "见第2段的说明。²另有16份³决定。", "¹ 脚注一。", "² 脚注二。", "³ 脚注三。"]
+    unraised = ["文本。1", "已有2项决定。"]  # a body 1 but none for 2: only 1 is a footnote
+    assert [line.text for line in raise_footnote_marks([Line(text) for text in [*unraised, "1 脚注。"]])] == ["文本。¹", "已有2项决定。", "¹ 脚注。"]

@@ -7,19 +7,21 @@ This reader computes those numbers as Word shows them and puts them in front of 
 the parser sees `13. …` as in any other format. Body paragraphs and tables are read in document
 order; headers and footers (page furniture) are separate parts and are not read. Footnotes
 (`word/footnotes.xml`) are numbered as Word shows them (in the order they are referenced): the
-reference becomes its mark (`¹`) in the text and the footnote's text follows the paragraph that
-first cites it as `¹ …`, as a PDF prints it at the foot of that page.
+reference becomes its mark (`¹`) in the text and the footnote's text comes as `¹ …` at the foot
+of its page, as a PDF prints it: before the first paragraph of the next page where Word saved
+its page breaks (`w:lastRenderedPageBreak`, a page break), else after the paragraph citing it.
 """
 
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from lxml import etree
 
 from .base import Document, Line, ReaderError
-from .numbering import Numbering
+from .numbering import Numbering, NumberingError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -36,24 +38,74 @@ class DocxReader:
         from docx.opc.exceptions import PackageNotFoundError
 
         try:
+            _check_package(path)
             document = docx.Document(str(path))
-        except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, OSError, etree.LxmlError) as error:
-            raise ReaderError(f"{path}: not a readable Word (.docx) file ({error or type(error).__name__})") from None
-        try:
             return Document(self.format, tuple(_lines(document)), wrapped=False)
-        except (KeyError, ValueError, TypeError, AttributeError, etree.LxmlError) as error:
-            # A part that is not what Word writes (a damaged or hand-made file).
-            raise ReaderError(f"{path}: not a readable Word (.docx) file ({error or type(error).__name__})") from None
+        except _Damaged as error:
+            raise ReaderError(f"{path}: not a readable Word (.docx) file ({error})") from None
+        except NumberingError as error:
+            raise ReaderError(f"{path}: not a readable Word (.docx) file (its numbering: {error})") from None
+        except PackageNotFoundError:
+            raise ReaderError(f"{path}: not a readable Word (.docx) file (no Word document in the package)") from None
+        except OSError as error:
+            raise ReaderError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+class _Damaged(ValueError):
+    """A Word package whose zip or XML is damaged; says which part."""
+
+
+_CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}Types"
+
+
+def _check_package(path: Path) -> None:
+    """Refuse, naming the part, a file that is not a zip, an XML part that does not parse, or
+    a package without its list of content types: python-docx would fail somewhere inside."""
+    try:
+        with zipfile.ZipFile(path) as package:
+            parts = {name: package.read(name) for name in package.namelist() if name.endswith((".xml", ".rels"))}
+    except zipfile.BadZipFile:
+        raise _Damaged("not a zip archive") from None
+    except (zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as error:
+        raise _Damaged(f"the zip archive cannot be unpacked: {error}") from None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    roots = {}
+    for name, data in parts.items():
+        try:
+            roots[name] = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError as error:
+            raise _Damaged(f"{name} is not well-formed XML: {error.msg}") from None
+    if "[Content_Types].xml" not in roots or roots["[Content_Types].xml"].tag != _CONTENT_TYPES:
+        raise _Damaged("[Content_Types].xml is missing or lists no content types")
 
 
 def _lines(document) -> list[Line]:
     numbering = Numbering.of(document)
     notes = _footnotes(document)
     marks: dict[str, str] = {}  # footnote id -> its number as Word shows it, in superscript
+    # Where Word saved its page breaks, a footnote follows the last paragraph of its page (the
+    # section in force at the page's foot, as a PDF prints it); else the paragraph citing it.
+    paged = any(_ends_page(node) for node in document.element.body.iter(*_PAGE_BREAKS))
+    cited: list[str] = []  # footnote ids cited and not yet placed
     lines: list[Line] = []
     gap = False
+
+    def add(pieces: list[str]) -> None:
+        nonlocal gap
+        for piece in pieces:
+            if piece:
+                lines.append(Line(piece, 1, None, gap if lines else None))
+                gap = False
+
+    def footnotes() -> list[str]:
+        placed = [f"{marks[note]} {notes[note]}" for note in cited if notes.get(note)]
+        cited.clear()
+        return placed
+
     for paragraph in _paragraphs(document.element.body):
-        cited: list[str] = []
+        page_break = _page_break(paragraph) if paged else None
+        if page_break == "start":
+            add(footnotes())
         text = _text(paragraph, marks, cited)
         label = numbering.label(paragraph)
         pieces = [piece.strip() for piece in text.split("\n")]
@@ -62,12 +114,25 @@ def _lines(document) -> list[Line]:
             continue
         if label:
             pieces[0] = f"{label} {pieces[0]}"
-        pieces += [f"{marks[note]} {notes[note]}" for note in cited if notes.get(note)]
-        for piece in pieces:
-            if piece:
-                lines.append(Line(piece, 1, None, gap if lines else None))
-                gap = False
+        add(pieces + (footnotes() if page_break == "inside" or not paged else []))
+    add(footnotes())
     return lines
+
+
+def _page_break(paragraph) -> str | None:
+    """Where a page ends in this paragraph, as Word saved it: "start" (before its text),
+    "inside", or None."""
+    text = False
+    for node in paragraph.iter(f"{W}t", *_PAGE_BREAKS):
+        if node.tag == f"{W}t":
+            text = text or bool((node.text or "").strip())
+        elif _ends_page(node):
+            return "inside" if text else "start"
+    return None
+
+
+def _ends_page(node) -> bool:
+    return node.tag == f"{W}lastRenderedPageBreak" or node.get(f"{W}type") == "page"
 
 
 def _footnotes(document) -> dict[str, str]:
@@ -118,3 +183,4 @@ def _raised(text_node) -> bool:
 
 
 _SUPERSCRIPT = str.maketrans("1234567890", "¹²³⁴⁵⁶⁷⁸⁹⁰")
+_PAGE_BREAKS = (f"{W}lastRenderedPageBreak", f"{W}br")

@@ -19,6 +19,10 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CHINESE_DIGITS = "零一二三四五六七八九"
 
 
+class NumberingError(ValueError):
+    """Numbering that is not what Word writes (a damaged or hand-made file); says which element."""
+
+
 @dataclass(frozen=True)
 class Level:
     start: int = 1
@@ -47,17 +51,20 @@ class Numbering:
             root = None
         if root is not None:
             for abstract in root.findall(f"{W}abstractNum"):
-                numbering.abstract[_val(abstract, "abstractNumId")] = {int(_val(lvl, "ilvl")): _level(lvl) for lvl in abstract.findall(f"{W}lvl")}
+                numbering.abstract[_val(abstract, "abstractNumId")] = {_number(lvl, "ilvl"): _level(lvl) for lvl in abstract.findall(f"{W}lvl")}
             for num in root.findall(f"{W}num"):
                 overrides = {}
                 for override in num.findall(f"{W}lvlOverride"):
                     start = override.find(f"{W}startOverride")
                     level = override.find(f"{W}lvl")
                     if level is not None:
-                        numbering.level_overrides.setdefault(_val(num, "numId"), {})[int(_val(override, "ilvl"))] = _level(level)
+                        numbering.level_overrides.setdefault(_val(num, "numId"), {})[_number(override, "ilvl")] = _level(level)
                     if start is not None:
-                        overrides[int(_val(override, "ilvl"))] = int(_val(start, "val"))
-                numbering.nums[_val(num, "numId")] = (_val(num.find(f"{W}abstractNumId"), "val"), overrides)
+                        overrides[_number(override, "ilvl")] = _number(start, "val")
+                abstract_id = num.find(f"{W}abstractNumId")
+                if abstract_id is None:
+                    raise NumberingError(f"w:num {_val(num, 'numId')!r} names no w:abstractNumId")
+                numbering.nums[_val(num, "numId")] = (_val(abstract_id, "val"), overrides)
         for style in document.styles.element.findall(f"{W}style"):
             style_id = _val(style, "styleId")
             based_on = style.find(f"{W}basedOn")
@@ -166,15 +173,29 @@ def _level(lvl) -> Level:
         node = lvl.find(f"{W}{name}")
         return _val(node, "val") if node is not None and _val(node, "val") is not None else default
 
-    restart = lvl.find(f"{W}lvlRestart")
-    return Level(int(child("start", "1")), child("numFmt", "decimal"), child("lvlText", ""), int(_val(restart, "val")) if restart is not None else None)
+    start, restart = lvl.find(f"{W}start"), lvl.find(f"{W}lvlRestart")
+    return Level(
+        _number(start, "val") if start is not None else 1,
+        child("numFmt", "decimal"),
+        child("lvlText", ""),
+        _number(restart, "val") if restart is not None else None,
+    )
 
 
 def _num_pr(num_pr) -> tuple[str | None, int | None]:
     num_id = num_pr.find(f"{W}numId")
     ilvl = num_pr.find(f"{W}ilvl")
-    return (_val(num_id, "val") if num_id is not None else None, int(_val(ilvl, "val")) if ilvl is not None else None)
+    return (_val(num_id, "val") if num_id is not None else None, _number(ilvl, "val") if ilvl is not None else None)
 
 
 def _val(element, name: str) -> str | None:
     return element.get(f"{W}{name}")
+
+
+def _number(element, name: str) -> int:
+    value = _val(element, name)
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        tag = element.tag.replace(W, "w:")
+        raise NumberingError(f"{tag} has w:{name} {value!r}, not a number") from None
