@@ -21,11 +21,13 @@ from pathlib import Path
 import jieba
 import numpy as np
 
+from .asked import asks_name, duration_lacking, kind_missing, name_lacking
 from .candidates import LONG_FORMS, SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
 from .documents import Passage
 from .kinds import NUMERAL, PERSON, AnswerKind, Tagger
 from .results import Hit
 from .short import short_span
+from .spans import clause_spans, sentence_spans
 from .tokens import SYNONYMS, ChineseTokenizer
 
 ENTITY_TAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nsf", "nt", "nz"})
@@ -66,13 +68,16 @@ ANSWERABILITY_FEATURES = (
     "retrieval_margin",  # fused score of the first passage over the second, relative
     "passage_rank",
     "heading",  # the span is a letter's or annex's title, or a line without a sentence's closing punctuation
-    "signature",  # the span is a signature block: it says who signed, nothing more
+    "signature",  # the span is a signature block and the question asks no one's name: it says who signed, nothing more
     "ask_in_span",  # share of what the question asks about (its words other than its names) in the span
     "ask_in_passage",  # the same in the span's passage and its letter
     "terms_in_span",  # share of the question's dates, numbers and symbols the span or its letter names
     "measure_lacking",  # the question counts something (几支, 多少票) and the span has no number of it
     "predicate_near",  # rarity-weighted share of the question's predicate words in the span's sentence and its neighbours
     "predicate_by_answer",  # the same in the clause that holds the span's answer of the asked kind (0: none there)
+    "duration_lacking",  # the question asks how long and the span states no duration
+    "name_lacking",  # the question asks who and the span names no one the question does not
+    "lacks_asked",  # any of: the kind, its measure word or a duration lacking, a date or number of the question missing
 )
 
 
@@ -95,6 +100,7 @@ def question_entities(question: str, tagger: Tagger) -> tuple[str, ...]:
 CLOSING_PUNCTUATION = tuple("。！？；!?;")
 # 几支, 多少票, 多少名, how many ...: the measure word a count must carry.
 MEASURE_ASKED = re.compile(r"(?:几|多少)([个次项份名支场票年天位条国种人座届轮]|[\u4e00-\u9fff](?=[\u4e00-\u9fff]))")
+SHARE_ASKED = re.compile(r"多少比例|多少百分比|几成")
 
 
 def span_form(passage: Passage) -> tuple[float, float]:
@@ -128,13 +134,21 @@ def measure_lacking(question: str, span: str) -> float:
     (0.0, 0.0)
     >>> measure_lacking("第2512(2020)号决议是以多少票通过的？", "安全理事会通过了第2512(2020)号决议，任务期限延长10个月")
     1.0
+
+    个 counts anything (几个城市: 6座城市); a share (多少比例, 几成) is a percentage or 成.
+
+    >>> measure_lacking("有几个城市人口超过十万？", "共有6座人口超过10万的大城市"), measure_lacking("有多少比例的人信仰天主教？", "天主教约占人口的17.5%")
+    (0.0, 0.0)
     """
     asked = MEASURE_ASKED.search(question)
     if asked is None:
         return 0.0
-    counted = question[asked.end() : asked.end() + 2]
     number = rf"(?:\d+(?:\.\d+)?|{NUMERAL}+)\s*"
-    return float(not re.search(rf"{number}(?:{re.escape(asked.group(1))}|[\u4e00-\u9fff]?{re.escape(counted)})", span))
+    if SHARE_ASKED.match(question, asked.start()):
+        return float(not re.search(rf"{number}(?:%|％|成)|百分之", span))
+    counted = question[asked.end() : asked.end() + 2]
+    measure = "[\u4e00-\u9fff]" if asked.group(1) == "个" else re.escape(asked.group(1))
+    return float(not re.search(rf"{number}(?:{measure}|[\u4e00-\u9fff]?{re.escape(counted)})", span))
 
 
 # Words that only ask (哪, 何时, 多少) or join; the part-of-speech tags a predicate word may carry.
@@ -142,8 +156,8 @@ ASKING_WORDS = frozenset(
     "哪 哪个 哪些 哪里 哪儿 哪国 哪位 哪家 哪所 哪座 哪份 哪年 哪一天 哪一年 什么 何时 何处 谁 多少 多久 多长 多大 几个 怎样 怎么 如何 为什么 为何 是 有 据 由 对".split()
 )
 PREDICATE_TAGS = ("n", "v", "a", "l", "i", "j", "b", "eng")
-CLAUSE_END = re.compile(r"[，。；！？,;!?：:]")
-SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+# jieba tags 通过, 经过 as prepositions; closing the question (…是哪一天通过的？) they are its verb.
+QUESTION_CLOSE = frozenset("的了吗呢？?")
 
 
 @lru_cache(maxsize=1)
@@ -171,8 +185,10 @@ def predicate_words(question: str, tagger: Tagger, entities: Sequence[str], lett
     ['递交', '全权', '证书']
     """
     words = []
-    for word, tag in tagger(question):
-        if len(word) < 2 or word in ASKING_WORDS or word in letter or tag in ENTITY_TAGS or not tag.startswith(PREDICATE_TAGS):
+    tagged = list(tagger(question))
+    for n, (word, tag) in enumerate(tagged):
+        closing_verb = tag == "p" and all(w in QUESTION_CLOSE for w, _ in tagged[n + 1 :])
+        if len(word) < 2 or word in ASKING_WORDS or word in letter or tag in ENTITY_TAGS or not (tag.startswith(PREDICATE_TAGS) or closing_verb):
             continue
         if any(word in e or e in word for e in entities):
             continue
@@ -197,11 +213,9 @@ def rare_share(words: Sequence[str], text: str) -> float:
     return sum(rarity(w) for w in words if stands_in(w, text)) / sum(rarity(w) for w in words)
 
 
-def _around(text: str, end_mark: re.Pattern[str], start: int, end: int) -> tuple[int, int]:
-    """The piece of text between marks (sentence or clause ends) that holds text[start:end]."""
-    before = [m.end() for m in end_mark.finditer(text, 0, start)]
-    after = end_mark.search(text, end)
-    return (before[-1] if before else 0), (after.end() if after else len(text))
+def _enclosing(pieces: Sequence[tuple[int, int]], position: int) -> int:
+    """Index of the piece (start, end) that holds `position` (the last one starting at or before it)."""
+    return max([n for n, (s, _) in enumerate(pieces) if s <= position] or [0])
 
 
 def predicate_evidence(words: Sequence[str], kind: AnswerKind | None, text: str, start: int, end: int, question: str, tagger: Tagger) -> tuple[float, float]:
@@ -219,16 +233,17 @@ def predicate_evidence(words: Sequence[str], kind: AnswerKind | None, text: str,
     >>> predicate_evidence(["递交", "全权证书"], answer_kind(q), t, 0, len(t), q, ChineseTokenizer().tagged)
     (0.0, 0.0)
     """
-    a, b = _around(text, SENTENCE_END, start, end)
-    a = _around(text, SENTENCE_END, a - 1, a - 1)[0] if a > 0 else a
-    b = _around(text, SENTENCE_END, b, b)[1] if b < len(text) else b
-    near = rare_share(words, text[a:b])
+    sentences = sentence_spans(text) or [(0, len(text))]
+    first, last = _enclosing(sentences, start), _enclosing(sentences, max(start, end - 1))
+    near = rare_share(words, text[sentences[max(first - 1, 0)][0] : sentences[min(last + 1, len(sentences) - 1)][1]])
     if kind is None or not kind.required:
         return near, rare_share(words, text[start:end])
     short = short_span(kind, text, start, end, question, tagger)
     if short is None:
         return near, 0.0
-    return near, rare_share(words, text[slice(*_around(text, CLAUSE_END, *short))])
+    sentence = sentences[_enclosing(sentences, short[0])]
+    clauses = clause_spans(text, *sentence) or [sentence]
+    return near, rare_share(words, text[slice(*clauses[_enclosing(clauses, short[0])])])
 
 
 def english_predicate(question: str, tokenizer: ChineseTokenizer) -> tuple[list[str], int]:
@@ -285,6 +300,7 @@ def answerability_features(
     shifted = np.exp(scores - scores.max())
     kind = candidates.kind
     lacking = kind is not None and kind.required and not kind.support(span, question, tokenizer.tagged)
+    plain_span = tokenizer.simplify(span)
     cross_lingual = bool(row[_SPAN["cross_lingual"]])
     entities = question_entities(question, tokenizer.tagged) if not cross_lingual else tuple(c for _, _, c in tokenizer.glossed(question))
     text = tokenizer.simplify(hit.passage.text)
@@ -293,7 +309,6 @@ def answerability_features(
     # An English question's asking words are English: only its glossed names can meet the span.
     context = tokenizer.simplify(letter_context(hit, contexts))
     asked = [] if cross_lingual else ask_words(tokenizer.tokens(question), entities, set(tokenizer.tokens(context)))
-    plain_span = tokenizer.simplify(span)
     terms = SpecificTerms.of(question, tokenizer)
     specific = len(terms.dates) + len(terms.numbers)
     span_scope = f"{plain_span} {context}"
@@ -319,12 +334,15 @@ def answerability_features(
         "agreement": float(hits[0].dense_rank == 1 and hits[0].lexical_rank == 1),
         "retrieval_margin": margin,
         "heading": heading,
-        "signature": signature,
+        "signature": signature * (1.0 - asks_name(question)),
         "ask_in_span": words_in(asked, plain_span.lower()) if asked else 1.0,
         "ask_in_passage": words_in(asked, f"{text} {context}".lower()) if asked else 1.0,
         "terms_in_span": 1.0 - terms.missing_from(span_scope, set(tokenizer.tokens(span_scope))) / specific if specific else 1.0,
-        "measure_lacking": measure_lacking(question, span),
+        "measure_lacking": measure_lacking(question, plain_span),
         "predicate_near": near,
         "predicate_by_answer": by_answer,
+        "duration_lacking": duration_lacking(question, span),
+        "name_lacking": name_lacking(question, span, tokenizer.tagged),
     }
+    values["lacks_asked"] = max(kind_missing(kind, plain_span, question, tokenizer.tagged), values["measure_lacking"], values["duration_lacking"], float(values["terms_in_span"] < 1.0))
     return np.array([values[name] if name in values else float(row[_SPAN[name]]) for name in ANSWERABILITY_FEATURES])

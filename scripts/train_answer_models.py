@@ -8,10 +8,12 @@ Sets: CMRC 2018 trial, DRCD test and evals/ (each as far as cached). Every
 question is asked twice: as it is, and with its gold letter or context
 removed from what is searched (ablated: in-domain, now unanswerable). The
 off-topic questions of scripts/data/offtopic_train.jsonl are only ever fitted on.
-Two near misses are also made from each answerable question, with its letter
+Three near misses are also made from each answerable question, with its letter
 still searched: the passages that state the answer dropped (passage_ablated),
-or only the sentences that state it cut out (sentence_ablated). They are fitted
-on lightly (NEAR_MISS_WEIGHT) and reported by variant on held-out folds.
+or only the sentences that state it cut out (sentence_ablated), both fitted on
+lightly (NEAR_MISS_WEIGHT); and the question asked with a year or number its
+letter never names (term_changed: "2021年派出了几支" for "2023年派出了几支"),
+fitted on at full weight. All are reported by variant on held-out folds.
 
 Rankers compared: the hand-set weights, logistic regression over single
 spans, a conditional logit (a softmax over each question's spans) pulled
@@ -30,6 +32,7 @@ import argparse
 import hashlib
 import json
 import pickle
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -46,6 +49,7 @@ from qa.engine import ANSWER_PASSAGES  # noqa: E402
 from qa.evaluate import answer_contains  # noqa: E402
 from qa.results import Hit  # noqa: E402
 from qa.sentences import SentenceTable  # noqa: E402
+from qa.symbols import ANY_SYMBOL  # noqa: E402
 from qa.tokens import ChineseTokenizer  # noqa: E402
 
 CACHE = ROOT / ".cache" / "answer"
@@ -80,45 +84,60 @@ def set_features(name: str, data: dict, tokenizer: ChineseTokenizer) -> list[dic
     passages = data["passages"]
     t = data["table"]
     table = SentenceTable(t["passage"], t["start"], t["end"], np.zeros((len(t["passage"]), 1), dtype=np.float32))
+    sources: dict[str, list[str]] = {}
+    for passage in passages:
+        sources.setdefault(passage.source, []).append(passage.text)
     for n, q in enumerate(data["questions"]):
-        for variant, hits, positions, variant_table, cosine_of in question_variants(q, passages, table):
+        gold_text = " ".join(sources.get(q["gold_source"], ())) + " " + data["contexts"].get(q["gold_source"], "")
+        for variant, question, hits, positions, variant_table, cosine_of in question_variants(q, passages, table, gold_text):
             candidates = span_candidates(
-                q["prepared"], lambda r: np.array([cosine_of(i) for i in r]), hits, positions, variant_table, tokenizer,
+                question, lambda r: np.array([cosine_of(i) for i in r]), hits, positions, variant_table, tokenizer,
                 contexts=data["contexts"], vocabulary=data["vocabulary"], cross_lingual=not CJK.search(q["question"]),
             )
             answerable = variant == "full" and bool(q["answers"])
             texts = [hits[h].passage.text[s:e] for h, s, e in candidates.spans]
             labels = np.array([answerable and answer_contains(x, q["answers"]) for x in texts], dtype=bool)
-            if variant in NEAR_MISS_VARIANTS and any(answer_contains(x, q["answers"]) for x in texts):
+            if variant in ANSWER_CUT_VARIANTS and any(answer_contains(x, q["answers"]) for x in texts):
                 continue  # the answer still stands elsewhere: not a near miss
-            rows.append({"set": q["set"], "id": q["id"], "type": q["type"], "variant": variant, "answerable": answerable, "question": q["prepared"], "hits": hits, "contexts": data["contexts"], "candidates": candidates, "labels": labels, "lengths": np.array([len(x) for x in texts])})
+            rows.append({"set": q["set"], "id": q["id"], "type": q["type"], "variant": variant, "answerable": answerable, "question": question, "hits": hits, "contexts": data["contexts"], "candidates": candidates, "labels": labels, "lengths": np.array([len(x) for x in texts])})
         if (n + 1) % 500 == 0:
             print(f"  {name}: {n + 1} questions", file=sys.stderr, flush=True)
     return rows
 
 
-FEATURES_VERSION = "near-miss variants 1"  # bump when the variants change, to recompute the features-SET.pkl files
+FEATURES_VERSION = "near-miss variants 2"  # bump when the variants change, to recompute the features-SET.pkl files
 # Near misses made from an answerable question: the letter (or SQuAD context) stays
 # among the hits, on topic, but the passages or the sentences that state the answer are gone.
-NEAR_MISS_VARIANTS = ("passage_ablated", "sentence_ablated")
-NEAR_MISS_WEIGHT = 0.1  # of a near miss, against an ablated or answerable question of its set and label
+ANSWER_CUT_VARIANTS = ("passage_ablated", "sentence_ablated")
+NEAR_MISS_VARIANTS = (*ANSWER_CUT_VARIANTS, "term_changed")
+NEAR_MISS_WEIGHT = 0.1  # of a near miss cut out of its passage, against an ablated or answerable question of its set and label
+# Held out (5-fold), 3 against 1 raised evals/' abstention on its near misses (0.444 to 0.463) and
+# out-of-scope questions (0.821 to 0.897) at the same false abstention.
+WRITTEN_UNANSWERABLE_WEIGHT = 3.0
 
 
-def question_variants(q: dict, passages: list, table: SentenceTable):
-    """(variant, hits, positions, sentence table, cosine of a table row) for each way a cached question is asked.
+def question_variants(q: dict, passages: list, table: SentenceTable, gold_text: str = ""):
+    """(variant, question, hits, positions, sentence table, cosine of a table row) for each way a cached question is asked.
 
     "full" and "ablated" (gold letter or context not searched) come from the cache.
-    For an answerable question two near misses are made: "passage_ablated" drops
+    For an answerable question three near misses are made: "passage_ablated" drops
     the gold letter's passages that state an answer, "sentence_ablated" cuts the
-    sentences that state it out of them (the rest of the passage stays).
+    sentences that state it out of them (the rest of the passage stays), and
+    "term_changed" asks it with a year or number the gold letter or context
+    (`gold_text`) never names, over the hits retrieved for the question as written.
     """
     cos = q["cosines"]
+    question = q["prepared"]
     for variant, hit_rows in q["variants"].items():
         rows = hit_rows[:ANSWER_PASSAGES]
-        yield variant, [Hit(passages[p], *rest) for p, *rest in rows], [p for p, *_ in rows], table, cos.__getitem__
+        yield variant, question, [Hit(passages[p], *rest) for p, *rest in rows], [p for p, *_ in rows], table, cos.__getitem__
     if not q["answers"] or q["gold_source"] is None:
         return
     full = q["variants"]["full"]
+    changed = changed_term(question, gold_text)
+    if changed is not None:
+        rows = full[:ANSWER_PASSAGES]
+        yield "term_changed", changed, [Hit(passages[p], *rest) for p, *rest in rows], [p for p, *_ in rows], table, cos.__getitem__
     gold = q["gold_source"]
 
     def states(text: str) -> bool:
@@ -130,7 +149,7 @@ def question_variants(q: dict, passages: list, table: SentenceTable):
     dropped = [r for r in full if passages[r[0]].source == gold and states(passages[r[0]].text)]
     kept = [r for r in full if r not in dropped and cached(r[0])][:ANSWER_PASSAGES]
     if dropped and any(passages[r[0]].source == gold for r in kept):
-        yield "passage_ablated", [Hit(passages[p], *rest) for p, *rest in kept], [p for p, *_ in kept], table, cos.__getitem__
+        yield "passage_ablated", question, [Hit(passages[p], *rest) for p, *rest in kept], [p for p, *_ in kept], table, cos.__getitem__
     hits, starts, ends, owners, origin = [], [], [], [], []
     cut = False
     for p, *rest in full[:ANSWER_PASSAGES]:
@@ -153,7 +172,34 @@ def question_variants(q: dict, passages: list, table: SentenceTable):
         hits.append(Hit(replace(passage, text="".join(pieces)), *rest))
     if cut:
         mini = SentenceTable(np.array(owners, dtype=np.int32), np.array(starts, dtype=np.int32), np.array(ends, dtype=np.int32), np.zeros((len(owners), 1), dtype=np.float32))
-        yield "sentence_ablated", hits, list(range(len(hits))), mini, lambda r: cos[origin[r]]
+        yield "sentence_ablated", question, hits, list(range(len(hits))), mini, lambda r: cos[origin[r]]
+
+
+# A year (2021年, 1997) or a small number (几支, 第3次, 26次) a question gives, outside document symbols.
+QUESTION_TERM = re.compile(r"(?<![\d./(])(?:1[89]|20)\d{2}(?![\d)/])|(?<![\d./(])\d{1,3}(?![\d)/.])")
+
+
+def changed_term(question: str, gold_text: str) -> str | None:
+    """The question with its first year or number (outside symbols) changed to the
+    nearest value the gold letter or context never names: 2021年 for 2023年. The
+    question stays on topic and asks about what its documents do not say.
+
+    >>> changed_term("安理会2023年派出了几支实地访问团？", "安理会在2023年只派出了一支实地访问团，而2022年的情况 2024")
+    '安理会2025年派出了几支实地访问团？'
+    >>> changed_term("S/2017/507号说明是哪一天发布的？", "") is None
+    True
+    """
+    symbols = [m.span() for m in ANY_SYMBOL.finditer(question)]
+    for match in QUESTION_TERM.finditer(question):
+        if any(s <= match.start() < e for s, e in symbols):
+            continue
+        value = int(match.group(0))
+        for step in (1, -1, 2, -2, 3, -3, 5, 7, 10):
+            new = value + step
+            if new > 0 and not re.search(rf"(?<!\d){new}(?!\d)", gold_text):
+                return question[: match.start()] + str(new) + question[match.end() :]
+        return None
+    return None
 
 
 def fit_ranker(rows: list[dict], kind: str) -> dict:
@@ -342,8 +388,11 @@ def main() -> None:
     # The near misses made by cutting the answer out weigh little: at full weight they lowered the
     # held-out separation of evals/' own unanswerable questions, at NEAR_MISS_WEIGHT they raise
     # the held-out abstention on every near-miss variant and leave evals/' unanswerables as they were.
+    # Questions with a changed year or number are clean near misses and weigh fully; the questions
+    # written unanswerable weigh WRITTEN_UNANSWERABLE_WEIGHT against the ablated ones of their set.
     fitted = np.ones(len(y), dtype=bool)
-    relative = np.where(np.isin(variants, NEAR_MISS_VARIANTS), NEAR_MISS_WEIGHT, 1.0)
+    relative = np.where(np.isin(variants, ANSWER_CUT_VARIANTS), NEAR_MISS_WEIGHT, 1.0)
+    relative[(variants == "full") & ~answerable] = WRITTEN_UNANSWERABLE_WEIGHT
     held_out = np.zeros(len(y))
     for name in sets:  # transfer: fitted without the set
         out = groups == name

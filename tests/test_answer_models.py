@@ -33,7 +33,8 @@ def test_the_threshold_is_read_from_the_fitted_model_file(engine):
         "Which football club does the Belgian king support?",
         "科威特有多少座清真寺？",
         # People the letters name, asked a fact the letters do not state: a quotation naming them is no answer.
-        pytest.param("比利时常驻代表菲利普·克里德尔卡是哪一年出生的？", marks=pytest.mark.xfail(strict=True, reason="his signature block is quoted: abstains at the threshold of 0.155, not at the shipped 0.101")),
+        # his signature block is quoted: it names him, but answers only a question asking who
+        "比利时常驻代表菲利普·克里德尔卡是哪一年出生的？",
         pytest.param("裴凯儒是哪国人？", marks=pytest.mark.xfail(strict=True, reason="the briefing that names him is retrieved with confidence; the lacking predicate weighs too little")),
         pytest.param("莫娜·弗拉杰在土耳其住在哪座城市？", marks=pytest.mark.xfail(strict=True, reason="answered with the city she lived in before (拉卡), a place tied to 住 but not to 土耳其")),
         # English: the names map to the letters' own, the main words map to nothing in them.
@@ -86,3 +87,39 @@ def test_short_answers_stand_inside_their_quotations_on_the_eval_set(engine):
                 assert answer.start <= answer.short_start < answer.short_end <= answer.end
                 marked += 1
     assert marked > 50
+
+
+# Near misses: the letters speak of the meeting, resolution or person asked about, but the span
+# lacks what is asked (a duration, a person, a vote count, the year asked, the predicate).
+# Neither in evals/, nor in scripts/data/heldout_abstain.jsonl, nor among the questions fitted on.
+@pytest.mark.parametrize(
+    "question",
+    [
+        "据阿尔巴尼亚的概念说明，安理会2016年派出了几支实地访问团？",
+        # The evidence is computed (duration_lacking, name_lacking, lacks_asked, predicate_by_answer)
+        # but weighs too little against confident retrieval of the right passage.
+        pytest.param("2020年2月6日欧安组织轮值主席的通报持续了多长时间？", marks=pytest.mark.xfail(strict=True, reason="duration_lacking fires but weighs too little")),
+        pytest.param("金斯敦务虚会的第四次会议由谁主持？", marks=pytest.mark.xfail(strict=True, reason="name_lacking fires on the agenda line but weighs too little")),
+        pytest.param("第2512(2020)号决议表决时有几个国家投了赞成票？", marks=pytest.mark.xfail(strict=True, reason="the span's 10个月 is a count; the measure 国 is lacking but weighs too little")),
+        pytest.param("第2510(2020)号决议是哪一天生效的？", marks=pytest.mark.xfail(strict=True, reason="the adoption date is quoted: 生效 is absent, a predicate share weighs too little")),
+    ],
+)
+def test_near_misses_abstain(engine, question):
+    response = engine.ask(question)
+    assert response.abstained, (question, response.answers[0].text if response.answers else None, response.confidence)
+
+
+# Answerable questions of the same shapes: the span holds the duration, the person, the count of the year asked.
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("索马里制裁委员会主席向安理会介绍了委员会过去多长时间的活动？", "120天"),
+        ("2020年2月12日儿童与武装冲突通报会由谁主持？", "菲利普·戈凡"),
+        ("据阿尔巴尼亚的概念说明，安理会2019年派出了几支实地访问团？", "5支"),
+        ("第2511(2020)号决议以多少票赞成获得通过？", "13票赞成"),
+    ],
+)
+def test_answerable_questions_shaped_like_near_misses_are_answered(engine, question, expected):
+    response = engine.ask(question)
+    assert not response.abstained, response.confidence
+    assert expected in response.answers[0].text

@@ -114,3 +114,19 @@ def test_language_variants_are_what_their_type_says(records):
             assert to_simplified.convert(question) != question, f"{record['id']}: not in traditional characters"
         elif record["type"] == "english":
             assert re.search(r"[A-Za-z]{3,}", question) and not re.search(r"[\u4e00-\u9fff]", question), record["id"]
+
+
+def test_the_held_out_abstention_questions_stand_apart_and_point_at_real_passages(records, passages):
+    """scripts/data/heldout_abstain.jsonl: never scored by default nor fitted on, so no eval or training question."""
+    held_out = [json.loads(line) for line in (ROOT / "scripts" / "data" / "heldout_abstain.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    training = ROOT / "scripts" / "data" / "offtopic_train.jsonl"
+    trained = {json.loads(line)["question"] for line in training.read_text(encoding="utf-8").splitlines() if line.strip()}
+    questions = {r["question"] for r in held_out}
+    assert len(questions) == len(held_out) >= 40
+    assert not questions & ({r["question"] for r in records} | trained)
+    for record in held_out:
+        assert set(record) <= FIELDS | OPTIONAL and record["type"] in TYPES, record["id"]
+        if record["type"] in UNANSWERABLE:
+            assert record["passage_id"] is None and record["answers"] == [], record["id"]
+            continue
+        assert record["answers"] and all(answer in passages[record["passage_id"]].text for answer in record["answers"]), record["id"]
