@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .frame import question_frame
 from .kinds import DATE, AnswerKind, answer_kind
 from .results import Hit
 from .sentences import SentenceTable
@@ -58,6 +59,9 @@ SPAN_FEATURES = (
     "missing",  # the question's dates, numbers and symbols the passage and letter lack
     "unknown",  # share of the question's words no passage uses
     "cross_lingual",  # the question is not in Chinese
+    "rare_words",  # "words", each weighted by how few of the candidate passages' sentences use it
+    "frame",  # share of the words next to the question's asking word (its frame) in the span
+    "kind_anchored",  # the best clause holding the kind asked for: its support times the share of the question's words in it
 )
 
 
@@ -72,25 +76,43 @@ class Candidates:
     content: tuple[str, ...]  # the question's content words
 
 
-def word_overlap(question_tokens: Sequence[str], tokens: Container[str]) -> float:
-    """Share of the question's words (weighted: symbols 3, words 2, single characters 1) in `tokens`.
+def word_overlap(question_tokens: Sequence[str], tokens: Container[str], rare: dict[str, float] | None = None) -> float:
+    """Share of the question's words (weighted: symbols 3, words 2, single characters 1,
+    each times its `rare` factor where given) in `tokens`.
 
     >>> word_overlap(["执笔方", "制度", "是"], {"执笔方", "制度"})
     0.8
     """
-    weights = {t: _weight(t) for t in question_tokens}
+    weights = {t: _weight(t) * (rare.get(t, 1.0) if rare else 1.0) for t in question_tokens}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in tokens) / total if total else 0.0
 
 
-def words_in(question_tokens: Sequence[str], text: str) -> float:
+def words_in(question_tokens: Sequence[str], text: str, rare: dict[str, float] | None = None) -> float:
     """`word_overlap` read off the (simplified, lower-cased) text itself: a word
     counts where it, or a longer form it stands for (安全理事会 for 安理会), stands in it.
 
     >>> words_in(["执笔方", "制度", "安理会"], "安全理事会的执笔方")
     0.6666666666666666
     """
-    return word_overlap(question_tokens, {t for t in question_tokens if t in text or any(long in text for long in LONG_FORMS.get(t, ()))})
+    return word_overlap(question_tokens, {t for t in question_tokens if stands_in(t, text)}, rare)
+
+
+def stands_in(token: str, text: str) -> bool:
+    """The word, or a longer form it stands for, stands in the (simplified, lower-cased) text."""
+    return token in text or any(long in text for long in LONG_FORMS.get(token, ()))
+
+
+def rarity(question_tokens: Sequence[str], sentences: Sequence[str]) -> dict[str, float]:
+    """How few of the sentences (simplified, lower-cased) use each of the question's words:
+    log(1 + n / (1 + sentences using it)). The name a passage is about, standing in
+    most of its sentences, tells them apart less than a word only one of them uses.
+
+    >>> r = rarity(["高英", "皇后"], ["高英是皇后。", "高英死了。", "高英葬于邙山。"])
+    >>> round(r["高英"], 2), round(r["皇后"], 2)
+    (0.56, 0.92)
+    """
+    return {t: float(np.log1p(len(sentences) / (1 + sum(stands_in(t, text) for text in sentences)))) for t in dict.fromkeys(question_tokens)}
 
 
 def _weight(token: str) -> float:
@@ -185,6 +207,9 @@ def span_candidates(
     question_chars = content_characters(question)
     top_score = hits[0].score if hits else 1.0
     top_lexical = max((h.lexical for h in hits), default=0.0) or 1.0
+    frame = () if cross_lingual else question_frame(question, tokenizer)
+    plains = [tokenizer.simplify(hit.passage.text).lower() for hit in hits]  # what the question's words are looked for in
+    rare = rarity(question_tokens, [plain[int(table.start[r]) : int(table.end[r])] for plain, position in zip(plains, positions) for r in table.rows_of(position)])
     read: dict[str, tuple[str, set[str]]] = {}
     spans: list[tuple[int, int, int]] = []
     rows: list[list[float]] = []
@@ -206,7 +231,7 @@ def span_candidates(
         meanings = np.asarray(cosines(sentence_rows), dtype=np.float64)
         sentences = [(int(table.start[r]), int(table.end[r])) for r in sentence_rows]
         text = passage.text
-        plain = tokenizer.simplify(text).lower()  # what the question's words are looked for in
+        plain = plains[h]
         sentence_words = [0.0 if cross_lingual else words_in(content, plain[s:e]) for s, e in sentences]
         shared = (
             h + 1,
@@ -252,6 +277,9 @@ def span_candidates(
                         float(run_on),
                         i / len(sentences),
                         *shared,
+                        0.0 if cross_lingual else words_in(content, plain[s:e], rare),
+                        words_in(frame, plain[s:e]) if frame else 0.0,
+                        0.0 if kind is None or cross_lingual else kind_anchored(kind, text, plain, s, e, question, content),
                     ]
                 )
                 spans.append((h, s, e))
@@ -259,6 +287,20 @@ def span_candidates(
     if len(features):
         features[:, 1] = features[:, 0] - features[:, 0].max()
     return Candidates(spans, features, kind, tuple(dict.fromkeys(all_content)))
+
+
+def kind_anchored(kind: AnswerKind, text: str, plain: str, start: int, end: int, question: str, content: Sequence[str]) -> float:
+    """How well the answer of the kind asked for is tied to the question's words in
+    text[start:end]: over its clauses holding one, the best support times the share of
+    the question's words in that clause (`plain`: the simplified, lower-cased text).
+
+    >>> from qa.kinds import answer_kind
+    >>> q = "公开辩论中有多少个代表团作了发言？"
+    >>> t = "安理会举行了一次公开辩论，共有15个成员。近60个代表团作了发言。"
+    >>> kind_anchored(answer_kind(q), t, t, 0, 20, q, ["公开辩论", "代表团", "发言"]), kind_anchored(answer_kind(q), t, t, 20, len(t), q, ["公开辩论", "代表团", "发言"])
+    (0.3333333333333333, 0.6666666666666666)
+    """
+    return max((kind.support(text[s:e], question) * words_in(content, plain[s:e]) for s, e in clause_spans(text, start, end)), default=0.0)
 
 
 def clause_runs(text: str, start: int, end: int, question: str) -> list[tuple[int, int]]:
