@@ -20,6 +20,7 @@ from lxml import etree
 
 from .base import Document, Line, ReaderError
 from .numbering import Numbering
+from .sniff import OLD_OFFICE, ZIP, named_as, sniff
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -38,12 +39,25 @@ class DocxReader:
         try:
             document = docx.Document(str(path))
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, TypeError, AttributeError, OSError, etree.LxmlError) as error:
-            raise ReaderError(f"{path}: not a readable Word (.docx) file ({error or type(error).__name__})") from None
+            raise ReaderError(f"{path}: {_why_unreadable(path, error)}") from None
         try:
             return Document(self.format, tuple(_lines(document)), wrapped=False)
         except (KeyError, ValueError, TypeError, AttributeError, etree.LxmlError) as error:
             # A part that is not what Word writes (a damaged or hand-made file).
             raise ReaderError(f"{path}: not a readable Word (.docx) file ({error or type(error).__name__})") from None
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    """Why python-docx cannot open the file: it is something else under a .docx name (an old
+    .doc renamed), a zip that holds no Word document, or a damaged file."""
+    kind = sniff(path)
+    if kind == OLD_OFFICE:
+        return f"{named_as(kind, '.docx')}; open it in Word and save it as .docx"
+    if kind == ZIP:
+        return f"not a readable Word (.docx) file (a zip archive without a Word document in it, or a damaged one: {error or type(error).__name__})"
+    if kind is not None:
+        return named_as(kind, ".docx")
+    return "not a Word (.docx) file (it is not a zip archive, as a .docx is); a damaged download?"
 
 
 def _lines(document) -> list[Line]:
