@@ -28,7 +28,7 @@ from .errors import describe
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex, as_mask
 from .postings import SegmentedBM25
-from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
+from .questions import MAX_QUESTION_CHARS, QuestionError, check_k, check_question  # noqa: F401 (re-exported)
 from .answer import extract_answers
 from .answer_model import shipped_models
 from .candidates import CJK
@@ -230,7 +230,7 @@ class Engine:
 
     def search(self, question: str, k: int = 5, *, filters: Filters | None = None) -> list[Hit]:
         """The k passages that best match the question, best first."""
-        question = check_question(question)
+        question, k = check_question(question), check_k(k)
         return self.search_encoded(question, self.encode_question(question), k, filters=filters)
 
     def search_encoded(self, question: str, query: np.ndarray, k: int, *, filters: Filters | None = None) -> list[Hit]:
@@ -283,7 +283,7 @@ class Engine:
 
     def ask(self, question: str, k: int = 5, *, filters: Filters | None = None) -> Response:
         """Up to k answers quoted from the passages, or an abstention with related reading."""
-        question = check_question(question)
+        question, k = check_question(question), check_k(k)
         return self.ask_encoded(question, self.encode_question(question), k, filters=filters)
 
     def ask_encoded(self, question: str, query: np.ndarray, k: int = 5, *, filters: Filters | None = None, related: int | None = None) -> Response:
@@ -301,7 +301,7 @@ class Engine:
     def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None, progress: bool = False) -> list[Response]:
         """`ask` for a batch: the questions are embedded together, once (`progress`: a bar
         over the questions answered)."""
-        checked = [check_question(q) for q in questions]
+        checked, k = [check_question(q) for q in questions], check_k(k)
         queries = self.embedder.encode_queries([self.tokenizer.question_text(q) for q in checked])
         answering = tqdm(zip(checked, queries), total=len(checked), desc="questions", unit="q", disable=not progress, file=sys.stderr)
         return [self.ask_encoded(q, v, k, filters=filters) for q, v in answering]

@@ -60,6 +60,8 @@ class InvalidText(QuestionError):
 
 def check_question(question: str) -> str:
     """The question as it is asked (cleaned), or QuestionError."""
+    if not isinstance(question, str):  # None or bytes would be asked as "None", "b'…'"
+        raise QuestionError(f"the question must be text (str), not {type(question).__name__}")
     text = str(question)
     if not text.isprintable():  # the common case skips the per-character pass
         text = "".join(_cleaned(c) for c in text)

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from qa import checksums
-from qa.cli import main
 from qa.engine import Engine
 from qa.store import IndexWriter, StaleIndex, read_index
+
+from .conftest import ROOT
 
 
 def copied(settings, tmp_path: Path):
@@ -26,14 +31,20 @@ def copied(settings, tmp_path: Path):
 
 def test_an_index_on_a_read_only_file_system_answers(engine, settings, identity, tmp_path, monkeypatch):
     library = copied(settings, tmp_path)
-    (library.index_dir / "verified.json").unlink(missing_ok=True)  # so that loading has stamps to keep
+    (library.index_dir / "verified.json").unlink(missing_ok=True)
+    for path in library.index_dir.rglob("*"):  # settled files: loading has their stamps to keep
+        os.utime(path, (time.time() - 60, time.time() - 60))
+
+    written = []
 
     def read_only(*args, **kwargs):
+        written.append(args)
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr(checksums.Path, "write_text", read_only)
     monkeypatch.setattr(checksums.Path, "unlink", read_only)  # a read-only mount refuses this too
     assert read_index(library.index_dir, identity).manifest["passage_count"] == len(engine.passages)
+    assert written, "loading tried to keep the stamps"
 
 
 def test_a_disk_that_fills_up_while_the_index_is_written_leaves_answers_from_memory(engine, settings, tmp_path, monkeypatch, caplog):
@@ -64,7 +75,7 @@ def test_an_index_of_an_older_format_says_what_to_run(engine, settings, tmp_path
 
 
 @pytest.mark.parametrize("kind", ["file", "folder of user files"])
-def test_an_index_folder_that_is_not_qas_is_refused_in_one_line_and_left_alone(settings, tmp_path, monkeypatch, capsys, kind):
+def test_an_index_folder_that_is_not_qas_is_refused_in_one_line_and_left_alone(settings, tmp_path, kind):
     target = tmp_path / "notes"
     if kind == "file":
         target.write_text("my notes\n", encoding="utf-8")
@@ -72,9 +83,8 @@ def test_an_index_folder_that_is_not_qas_is_refused_in_one_line_and_left_alone(s
         target.mkdir()
         (target / "thesis.txt").write_text("my thesis\n", encoding="utf-8")
     before = sorted((p.relative_to(tmp_path), p.read_bytes() if p.is_file() else None) for p in tmp_path.rglob("*"))
-    monkeypatch.setenv("QA_INDEX_DIR", str(target))
-    monkeypatch.setenv("QA_CORPUS_DIR", str(settings.corpus_dir))
-    assert main(["ask", "执笔方制度有哪些问题？"]) == 1
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith(f"qa: {target} is ") and "QA_INDEX_DIR" in err, err
+    env = {**os.environ, "QA_INDEX_DIR": str(target), "QA_CORPUS_DIR": str(settings.corpus_dir), "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    done = subprocess.run([sys.executable, "-m", "qa", "ask", "执笔方制度有哪些问题？"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"qa: {target} is ") and "QA_INDEX_DIR" in done.stderr, done.stderr
     assert sorted((p.relative_to(tmp_path), p.read_bytes() if p.is_file() else None) for p in tmp_path.rglob("*")) == before
