@@ -33,11 +33,13 @@ from qa.cli import response_record
 from qa.config import Settings
 from qa.documents import PART_NAMES, Letter, Passage
 from qa.engine import Engine, Filters
+from qa.errors import describe
 from qa.questions import (
     MAX_QUESTION_CHARS,
     EmptyQuestion,
     InvalidText,
     NoLetterLeft,
+    NoWords,
     QuestionError,
     QuestionTooLong,
     ReversedDates,
@@ -268,6 +270,8 @@ def question_reply(error: QuestionError) -> str:
         return EMPTY_REPLY
     if isinstance(error, QuestionTooLong):
         return f"问题太长：共 {error.length} 个字符，最多 {MAX_QUESTION_CHARS} 个。请缩短后再问。"
+    if isinstance(error, NoWords):
+        return "问题里只有标点或符号，没有文字。请用文字提问。"
     if isinstance(error, InvalidText):
         return f"问题里有 {error.count} 个无法识别的字符（不是有效的 Unicode 文本），请删去后再问。"
     return str(error)
@@ -305,8 +309,8 @@ def add_uploaded(live: LiveEngine, paths: Sequence[Path]) -> tuple[str, list[Let
         result = add_letters(live.settings, paths, embedder=live.current.embedder, progress=True)
     except Exception as error:  # an unwritable index, a full disk: say so, stay up
         log.exception("upload failed")
-        return escape_text(f"添加失败：{error}"), sorted(live.current.letters, key=lambda l: (l.date, l.source))
-    lines = [f"已加入：{name}" for name in result.added] + [f"已在语料中：{name}" for name in result.present] + [f"未加入：{why}" for why in result.refused]
+        return escape_text(f"添加失败：{describe(error)}"), sorted(live.current.letters, key=lambda l: (l.date, l.source))
+    lines = [f"已加入：{name}" for name in result.added] + [f"已在语料中：{name}" for name in result.present] + [f"未加入：{why}" for why in result.refused] + ([f"索引未更新：{result.index_error}"] if result.index_error else [])
     return escape_text("\n".join(lines)), sorted(live.current.letters, key=lambda l: (l.date, l.source))
 
 
@@ -498,13 +502,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         engine = Engine.open(settings, progress=True)
         engine.ask(EXAMPLES[0], 1)  # warm up: the tokenizer and model load lazily
     except Exception as error:  # a broken corpus or a missing model: say so, no traceback
-        print(f"qa: cannot start: {error}", file=sys.stderr)
+        print(f"qa: cannot start: {describe(error)}", file=sys.stderr)
         return 1
     demo = build_app(LiveEngine(engine, settings), allow_upload=_parser().parse_args(argv).allow_upload)
     try:
         _, url, _ = launch(demo, host, port, prevent_thread_lock=True)
     except OSError as error:  # the port is taken, or the address is not this machine's
-        print(f"qa: cannot start: {error}", file=sys.stderr)
+        print(f"qa: cannot start: {describe(error)}", file=sys.stderr)
         return 1
     print(f"qa: {len(engine.passages)} passages from {len(engine.letters)} letters; ready at {url} in {time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
     demo.block_thread()  # until Ctrl-C

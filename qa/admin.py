@@ -13,12 +13,14 @@ index intact and the share stored, so the next run only assembles.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .corpus import CorpusError, letter_files, load_letter
+from .errors import describe
+from .corpus import CorpusError, content_key, letter_files, load_letter, read_corpus, without_file_name
+from .readers import SUFFIXES
 from .store import PARTIAL, file_sha256, open_writer
 
 COPYING = ".qa-adding"  # a letter being copied into the corpus: .NAME.qa-adding.partial
@@ -34,6 +36,7 @@ class AddResult:
     present: list[str] = field(default_factory=list)  # already there, byte for byte
     refused: list[str] = field(default_factory=list)  # one line each: the file and why
     engine: object = None  # the updated Engine
+    index_error: str = ""  # why the index could not be updated (then `engine` is None)
 
 
 def names_letter(source: str, given: str) -> bool:
@@ -43,42 +46,59 @@ def names_letter(source: str, given: str) -> bool:
 
 
 def add_letters(settings: Settings, paths: Sequence[Path], *, embedder=None, progress: bool = False) -> AddResult:
-    """Copy each letter file into the corpus and update the index, encoding only
-    the new letters. A file that is not a letter, or whose name is taken by a
-    different file, is refused (listed in `refused`) and the others go on."""
+    """Copy each letter file (a folder: each letter file in it) into the corpus and update
+    the index, encoding only the new letters. A file that is not a letter, whose name is
+    taken by a different file, or that holds the same letter as another file of the corpus,
+    is refused (listed in `refused`) and the others go on."""
     from .embedder import Embedder, resolve_model
     from .engine import Engine, encode_letter
-    from .letter_cache import save_share
+    from .letter_cache import load_share, save_share
     from .tokens import ChineseTokenizer
 
     result = AddResult()
     corpus_dir = settings.corpus_dir
     if not corpus_dir.is_dir():
         raise LetterError(f"{corpus_dir}: corpus folder not found")
+    files = _letter_paths(map(Path, paths), result.refused)
     with open_writer(settings.index_dir) as writer:
         _clean_copies(corpus_dir)
         letters = []
-        for path in map(Path, paths):
+        known: dict[tuple, str] | None = None  # each corpus letter's content -> its file name, read when first needed
+        for path in files:
             try:
                 if _already_present(path, corpus_dir):
                     result.present.append(path.name)
-                else:
-                    letters.append((path, load_letter(path)))
+                    continue
+                parsed = load_letter(path)
+                if known is None:
+                    known = {content_key(letter): letter.letter.source for letter in read_corpus(corpus_dir).letters}
+                same = known.setdefault(content_key(parsed), path.name)
+                if same != path.name:
+                    raise LetterError(f"{path}: the same letter as {same} (the same passages under another name); not added")
+                letters.append((path, parsed))
             except (CorpusError, LetterError) as error:
-                result.refused.append(str(error))
+                result.refused.append(f"{path}: {without_file_name(str(error), path)}")
         if not (letters or result.present):
             return result
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir))
         tokenizer = ChineseTokenizer()
         for path, parsed in letters:
             try:
-                share = encode_letter(parsed, file_sha256(path), embedder, tokenizer, progress=progress)
-                save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
+                sha256 = file_sha256(path)
+                share = load_share(writer.letters_dir, parsed.letter.source, sha256, tuple(parsed.passages), embedder.model_id, tokenizer.settings)
+                if share is None:  # not encoded by an earlier, interrupted add
+                    share = encode_letter(parsed, sha256, embedder, tokenizer, progress=progress)
+                    save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
                 _copy_into(path, corpus_dir)
                 result.added.append(path.name)
             except LetterError as error:
                 result.refused.append(str(error))
-        result.engine = Engine.open(settings, embedder=embedder, progress=progress)
+            except OSError as error:  # a full disk, a corpus folder that cannot be written
+                result.refused.append(f"{path}: not stored ({describe(error)})")
+        try:
+            result.engine = Engine.open(settings, embedder=embedder, progress=progress)
+        except Exception as error:  # the letters added stay in the corpus: say so, not only why
+            result.index_error = f"{describe(error)}; the letters added are in the corpus, and the next command (or 'qa index --if-stale') puts them in the index"
     return result
 
 
@@ -100,11 +120,29 @@ def remove_letter(settings: Settings, given: str, *, embedder=None, progress: bo
         return matches[0].name, Engine.open(settings, embedder=embedder, progress=progress)
 
 
+def _letter_paths(paths: Iterable[Path], refused: list[str]) -> list[Path]:
+    """The files to add: each file given, and the letter files of each folder given (in name
+    order; hidden files and subfolders are passed over, another format is refused)."""
+    files = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        for child in sorted(path.iterdir()):
+            if child.name.startswith(".") or child.is_dir():
+                continue
+            if child.suffix.lower() in SUFFIXES:
+                files.append(child)
+            else:
+                refused.append(f"{child}: not a format qa reads ({', '.join(sorted(SUFFIXES))})")
+    return files
+
+
 def _already_present(path: Path, corpus_dir: Path) -> bool:
     """True when the corpus holds this very file; LetterError when its name is
     taken by a different one (never overwritten)."""
     if not path.is_file():
-        raise LetterError(f"{path}: not a file")
+        raise LetterError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
     target = corpus_dir / path.name
     if not (target.exists() or target.is_symlink()):
         return False

@@ -60,4 +60,7 @@ class VerifiedFiles:
             staging.write_text(json.dumps(self.checked), encoding="utf-8")
             os.replace(staging, self.record)
         except OSError:
-            staging.unlink(missing_ok=True)
+            try:
+                staging.unlink(missing_ok=True)
+            except OSError:  # a read-only file system refuses even that
+                pass

@@ -27,13 +27,11 @@ from pathlib import Path
 
 from .admin import names_letter as _names_letter
 from .config import Settings
-from .corpus import CorpusError, load_corpus, read_corpus
+from .corpus import load_corpus, read_corpus
 from .documents import Passage
-from .embedder import EmbedderError
-from .evaluate import EvalSetError
+from .errors import describe
 from .questions import MAX_QUESTION_CHARS, EmptyQuestion, QuestionError, check_date_range, check_filters, check_k, check_question, printable
 from .results import Answer, Hit, Response
-from .store import IndexNotWritable, StaleIndex
 
 
 class UsageError(Exception):
@@ -55,12 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # killed by SIGPIPE does; stdout goes to devnull so that the flush at exit stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
-    except (UsageError, CorpusError, EmbedderError, EvalSetError, StaleIndex, IndexNotWritable, ValueError, OSError) as error:
-        print(f"qa: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # every kind of error is one line (`python -X dev` shows the traceback)
+        if sys.flags.dev_mode:
+            raise
+        print(f"qa: {describe(error)}", file=sys.stderr)
+        return 1
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,14 +108,14 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", formatter_class=raw, help="metrics on eval sets of known Q&A pairs", description="Run eval sets (default: evals/*.jsonl).\n\nexample: qa eval --json report.json")
     evaluate.add_argument("files", nargs="*", type=Path, help="eval JSONL files (default: evals/*.jsonl)")
-    evaluate.add_argument("--json", metavar="OUT", type=Path, help="write the full report (with per-question rows) as JSON")
+    evaluate.add_argument("--json", metavar="OUT", type=_output_file, help="write the full report (with per-question rows) as JSON")
     evaluate.set_defaults(handler=_eval)
 
     bench = commands.add_parser("bench", formatter_class=raw, help="benchmarks", description="Benchmarks.")
     bench_kinds = bench.add_subparsers(title="benchmarks", metavar="KIND")
     squad = bench_kinds.add_parser("squad", formatter_class=raw, help="SQuAD-format set (CMRC 2018, DRCD)", description="Index all contexts of a SQuAD-format file in memory, ask every question, report containment, answer hit@1 and latency.\n\nexample: qa bench squad ../shared/benchmarks/cmrc2018/cmrc2018_trial.json --limit 100")
     squad.add_argument("file", type=Path)
-    squad.add_argument("--predictions", metavar="OUT", type=Path, help="write one JSON line per question")
+    squad.add_argument("--predictions", metavar="OUT", type=_output_file, help="write one JSON line per question")
     squad.add_argument("--limit", type=int, help="only the first N questions (and the articles they come from)")
     squad.add_argument("--json", action="store_true", help="print the report as JSON")
     squad.set_defaults(handler=_bench_squad)
@@ -143,6 +143,26 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _output_file(text: str) -> Path:
+    """A file to write a report to, checked before the work that fills it: its folder exists."""
+    path = Path(text).expanduser()
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.absolute().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder of {text} does not exist")
+    return path
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write a report whole or not at all (beside it, then renamed over it)."""
+    partial = path.with_name(f".{path.name}.qa-writing")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -186,7 +206,11 @@ def _add(args: argparse.Namespace) -> int:
         print(f"added: {name}")
     if result.engine is not None:
         print(f"{_index_summary(result.engine.manifest)}; {time.perf_counter() - began:.1f} s")
-    return 1 if result.refused else 0
+    if result.index_error:
+        print(f"qa: the index was not updated: {result.index_error}", file=sys.stderr)
+    if result.refused:  # exit status 1: some files, or all, were not added
+        print(f"qa: {len(result.added)} added, {len(result.present)} already there, {len(result.refused)} refused", file=sys.stderr)
+    return 1 if result.refused or result.index_error else 0
 
 
 def _remove(args: argparse.Namespace) -> int:
@@ -320,16 +344,22 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .evaluate import calibrate_threshold, load_eval_set, score_responses
+    from .evaluate import calibrate_threshold, read_eval_set, score_responses
 
     settings = _settings(args)
     files = args.files or sorted((settings.corpus_dir.parent / "evals").glob("*.jsonl"))
     if not files:
         raise UsageError("no eval files given and none in evals/")
-    items = [item for path in files for item in load_eval_set(path)]
+    loads = [read_eval_set(path) for path in files]
+    problems = [problem for loaded in loads for problem in loaded.problems]
+    for problem in problems:
+        print(f"qa: {problem}", file=sys.stderr)
+    items = [item for loaded in loads for item in loaded.items]
+    if not items:
+        raise UsageError("no eval question could be read")
     engine = _engine(args)
     began = time.perf_counter()
-    responses = engine.ask_many([item.question for item in items], 5)
+    responses = engine.ask_many([item.question for item in items], 5, progress=sys.stderr.isatty())
     seconds = time.perf_counter() - began
     report = score_responses(items, responses)
     report["files"] = [str(p) for p in files]
@@ -337,14 +367,16 @@ def _eval(args: argparse.Namespace) -> int:
     report["calibration"] = calibrate_threshold(report["rows"])
     report["seconds_per_question"] = round(seconds / len(items), 4)
     if args.json:
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        _write_output(args.json, json.dumps(report, ensure_ascii=False, indent=2))
     for key, value in report.items():
         if key not in ("rows", "by_type", "files"):
             print(f"{key:28} {value}")
     print("by type:")
     for kind, metrics in report["by_type"].items():
         print(f"  {kind:14} " + "  ".join(f"{k} {v}" for k, v in metrics.items()))
-    return 0
+    if problems:
+        print(f"qa: {len(problems)} eval lines skipped; {len(items)} questions scored", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _bench_squad(args: argparse.Namespace) -> int:
@@ -360,9 +392,7 @@ def _bench_squad(args: argparse.Namespace) -> int:
         report, predictions = run_squad_bench(engine, questions, progress=lambda n: bar.update(1))
     report["file"] = str(args.file)
     if args.predictions:
-        with open(args.predictions, "w", encoding="utf-8") as out:
-            for row in predictions:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        _write_output(args.predictions, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in predictions))
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
     else:

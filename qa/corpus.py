@@ -83,9 +83,9 @@ def read_corpus(corpus_dir: Path) -> CorpusLoad:
         try:
             parsed = load_letter(path)
         except CorpusError as error:
-            skipped.append(Skipped(path.name, _reason(str(error), path)))
+            skipped.append(Skipped(path.name, without_file_name(str(error), path)))
             continue
-        content = tuple((p.part, p.label, p.section, p.kind, p.text) for p in parsed.passages)
+        content = content_key(parsed)
         if content in seen:
             skipped.append(Skipped(path.name, f"an exact duplicate of {seen[content]}; skipped"))
             continue
@@ -95,6 +95,11 @@ def read_corpus(corpus_dir: Path) -> CorpusLoad:
             warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
         letters.append(parsed)
     return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings))
+
+
+def content_key(parsed: ParsedLetter) -> tuple:
+    """What makes two files the same letter: the same passages, whatever the file's name or format."""
+    return tuple((p.part, p.label, p.section, p.kind, p.text) for p in parsed.passages)
 
 
 def load_corpus(corpus_dir: Path) -> list[ParsedLetter]:
@@ -150,7 +155,7 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
     return files, refused
 
 
-def _reason(message: str, path: Path) -> str:
+def without_file_name(message: str, path: Path) -> str:
     """An error message without the file's path in front (the caller names the file)."""
     for prefix in (f"{path}: ", f"{path.name}: "):
         if message.startswith(prefix):

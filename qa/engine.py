@@ -24,10 +24,11 @@ from .corpus import corpus_hash, letter_files, load_corpus
 from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
+from .errors import describe
 from .fusion import dense_evidence, order_by_score, rank_positions, reciprocal_rank_fusion
 from .lexical import LexicalIndex, as_mask
 from .postings import SegmentedBM25
-from .questions import MAX_QUESTION_CHARS, QuestionError, check_question  # noqa: F401 (re-exported)
+from .questions import MAX_QUESTION_CHARS, QuestionError, check_k, check_question  # noqa: F401 (re-exported)
 from .answer import extract_answers
 from .answer_model import shipped_models
 from .candidates import CJK
@@ -36,7 +37,7 @@ from .sentences import SentenceTable, build_sentence_table
 from .letter_cache import LetterShare, load_share, passages_digest, save_share
 from .parse import ParsedLetter
 from .segments import PassageList
-from .store import LETTERS, IndexIdentity, IndexNotWritable, StaleIndex, file_sha256, open_writer, read_index, reusable_base
+from .store import LETTERS, IndexIdentity, StaleIndex, file_sha256, open_writer, read_index, reusable_base
 from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class Engine:
                 return cls._load(settings, identity, embedder, tokenizer, letters)
             except StaleIndex as why:
                 if rebuild == "never":
-                    raise
+                    raise StaleIndex(f"{why}; run 'qa index --if-stale' to bring it up to date") from None
                 log.warning("updating the index: %s", why)
         try:
             with open_writer(settings.index_dir) as writer:
@@ -184,10 +185,10 @@ class Engine:
                 shares = encode_letters(new, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
                 writer.update(identity, __version__, ((share, share.record(embedder.model_id, tokenizer.settings)) for share in shares), base=base, removed=removed)
                 return cls._load(settings, identity, embedder, tokenizer, letters)
-        except IndexNotWritable as why:
+        except OSError as why:  # not writable (IndexNotWritable), or the disk filled up while writing
             if must_save:
                 raise
-            log.warning("the index could not be saved (%s); answering from an index built in memory", why)
+            log.warning("the index could not be saved (%s); answering from an index built in memory", describe(why))
         shares = list(encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=settings.index_dir / LETTERS, save=False, progress=progress))
         return cls.from_shares(shares, embedder, tokenizer, letters=letters)
 
@@ -229,7 +230,7 @@ class Engine:
 
     def search(self, question: str, k: int = 5, *, filters: Filters | None = None) -> list[Hit]:
         """The k passages that best match the question, best first."""
-        question = check_question(question)
+        question, k = check_question(question), check_k(k)
         return self.search_encoded(question, self.encode_question(question), k, filters=filters)
 
     def search_encoded(self, question: str, query: np.ndarray, k: int, *, filters: Filters | None = None) -> list[Hit]:
@@ -282,7 +283,7 @@ class Engine:
 
     def ask(self, question: str, k: int = 5, *, filters: Filters | None = None) -> Response:
         """Up to k answers quoted from the passages, or an abstention with related reading."""
-        question = check_question(question)
+        question, k = check_question(question), check_k(k)
         return self.ask_encoded(question, self.encode_question(question), k, filters=filters)
 
     def ask_encoded(self, question: str, query: np.ndarray, k: int = 5, *, filters: Filters | None = None, related: int | None = None) -> Response:
@@ -297,11 +298,13 @@ class Engine:
         abstained = not choice.answers or choice.probability < self.abstain_below
         return Response(question, choice.answers, abstained, ABSTAIN_MESSAGE if abstained else "", tuple(hits[:related]), round(choice.probability, 4))
 
-    def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None) -> list[Response]:
-        """`ask` for a batch: the questions are embedded together, once."""
-        checked = [check_question(q) for q in questions]
+    def ask_many(self, questions: Sequence[str], k: int = 5, *, filters: Filters | None = None, progress: bool = False) -> list[Response]:
+        """`ask` for a batch: the questions are embedded together, once (`progress`: a bar
+        over the questions answered)."""
+        checked, k = [check_question(q) for q in questions], check_k(k)
         queries = self.embedder.encode_queries([self.tokenizer.question_text(q) for q in checked])
-        return [self.ask_encoded(q, v, k, filters=filters) for q, v in zip(checked, queries)]
+        answering = tqdm(zip(checked, queries), total=len(checked), desc="questions", unit="q", disable=not progress, file=sys.stderr)
+        return [self.ask_encoded(q, v, k, filters=filters) for q, v in answering]
 
     def _allowed(self, filters: Filters | None) -> np.ndarray | None:
         """A boolean mask of the passages `filters` admits (None: all), as `Filters.admits`

@@ -32,21 +32,84 @@ class EvalItem:
         return self.passage_id is not None
 
 
-def load_eval_set(path: Path) -> list[EvalItem]:
+@dataclass(frozen=True)
+class EvalLoad:
+    items: tuple[EvalItem, ...]
+    problems: tuple[str, ...] = ()  # one line each: the file and line skipped, and why
+
+
+def read_eval_set(path: Path) -> EvalLoad:
+    """The records of one eval file that can be asked; a line that cannot (not JSON, a field
+    missing or of the wrong type, a question that cannot be asked, an id used before) is left
+    out and named in `problems`, and the rest are read. A file that cannot be read is one
+    problem."""
+    from .questions import QuestionError, check_question
+
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except OSError as error:
-        raise EvalSetError(f"{path}: cannot be read ({error.strerror or error})") from None
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+        return EvalLoad((), (f"{path}: cannot be read ({error.strerror or error})",))
+    items: list[EvalItem] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
         try:
-            record = json.loads(line)
-            items.append(EvalItem(str(record["id"]), record["question"], tuple(record.get("answers") or ()), record.get("passage_id"), record.get("type", "fact")))
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
-            raise EvalSetError(f"{path}:{number}: not an eval record ({type(error).__name__}: {error})") from None
-    return items
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            if not line.strip():
+                continue
+            item = _eval_item(json.loads(line))
+            check_question(item.question)
+            if item.id in seen:
+                raise ValueError(f"the id {item.id!r} is used by an earlier line")
+        except UnicodeDecodeError:
+            problems.append(f"{path}:{number}: not UTF-8 text; skipped")
+        except json.JSONDecodeError as error:
+            problems.append(f"{path}:{number}: not valid JSON ({error.msg}, column {error.colno}); skipped")
+        except (QuestionError, ValueError) as error:
+            problems.append(f"{path}:{number}: {error}; skipped")
+        else:
+            seen.add(item.id)
+            items.append(item)
+    return EvalLoad(tuple(items), tuple(problems))
+
+
+def load_eval_set(path: Path) -> list[EvalItem]:
+    """Every record of one eval file; EvalSetError names the first line that is not one."""
+    loaded = read_eval_set(path)
+    if loaded.problems:
+        raise EvalSetError(loaded.problems[0])
+    return list(loaded.items)
+
+
+def _eval_item(record: object) -> EvalItem:
+    """One eval record, its fields checked (ValueError says which is wrong)."""
+    if not isinstance(record, dict):
+        raise ValueError(f"{_kind(record)}, not an object with id, question, answers, passage_id")
+    for name in ("id", "question"):
+        if name not in record:
+            raise ValueError(f"no {name!r} field")
+    if not isinstance(record["id"], (str, int)) or isinstance(record["id"], bool):
+        raise ValueError(f"'id' is {_kind(record['id'])}, not text or a number")
+    expected = {"question": "text", "answers": "a list of texts", "passage_id": "text or null", "type": "text"}
+    answers = record.get("answers") or []
+    problems = [
+        name
+        for name, good in (
+            ("question", isinstance(record["question"], str)),
+            ("answers", isinstance(answers, list) and all(isinstance(a, str) for a in answers)),
+            ("passage_id", record.get("passage_id") is None or isinstance(record["passage_id"], str)),
+            ("type", isinstance(record.get("type", "fact"), str)),
+        )
+        if not good
+    ]
+    if problems:
+        raise ValueError(f"{problems[0]!r} is {_kind(record.get(problems[0]))}, not {expected[problems[0]]}")
+    return EvalItem(str(record["id"]), record["question"], tuple(answers), record.get("passage_id"), record.get("type", "fact"))
+
+
+def _kind(value: object) -> str:
+    name = {"str": "text", "int": "a number", "float": "a number", "bool": "true/false", "list": "a list", "dict": "an object"}.get(type(value).__name__, type(value).__name__)
+    return "null" if value is None else name
 
 
 def answer_contains(answer_text: str, expected: Iterable[str]) -> bool:

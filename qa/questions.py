@@ -42,6 +42,13 @@ class QuestionTooLong(QuestionError):
         self.length = length
 
 
+class NoWords(QuestionError):
+    """Only punctuation, symbols or emoji: nothing that a letter's words could match."""
+
+    def __init__(self):
+        super().__init__("the question has no words, only punctuation or symbols")
+
+
 class InvalidText(QuestionError):
     """Lone surrogates: bytes that were not UTF-8 (Python keeps them as U+DC80-U+DCFF), or
     half a UTF-16 pair sent as JSON. No tokenizer can take them, and guessing is worse."""
@@ -53,6 +60,8 @@ class InvalidText(QuestionError):
 
 def check_question(question: str) -> str:
     """The question as it is asked (cleaned), or QuestionError."""
+    if not isinstance(question, str):  # None or bytes would be asked as "None", "b'…'"
+        raise QuestionError(f"the question must be text (str), not {type(question).__name__}")
     text = str(question)
     if not text.isprintable():  # the common case skips the per-character pass
         text = "".join(_cleaned(c) for c in text)
@@ -64,6 +73,8 @@ def check_question(question: str) -> str:
         raise EmptyQuestion()
     if len(text) > MAX_QUESTION_CHARS:
         raise QuestionTooLong(len(text))
+    if not any(c.isalnum() for c in text):
+        raise NoWords()
     return text
 
 

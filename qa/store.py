@@ -482,7 +482,9 @@ def check_manifest(manifest: dict, identity: IndexIdentity) -> None:
 def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
     """Load the current generation, verifying its manifest and every file's checksum
     (its segments' included; a file unchanged since it last matched, by its stamp). Arrays and passages stay on disk, memory-mapped.
-    A shared lock keeps a writer from removing it while it loads."""
+    A shared lock keeps a writer from removing it while it loads. IndexLocationError when
+    the folder is not qa's (a file, or a folder of other files): no index is looked for there."""
+    check_owned(folder)
     with locks.shared(folder / READERS_LOCK) if (folder / MARKER).is_file() else nullcontext():  # never write in a folder not qa's
         generation = current_generation(folder)
         manifest = _read_manifest(generation)

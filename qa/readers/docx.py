@@ -22,6 +22,7 @@ from lxml import etree
 
 from .base import Document, Line, ReaderError
 from .numbering import Numbering, NumberingError
+from .sniff import OLD_OFFICE, ZIP, named_as, sniff
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -37,6 +38,9 @@ class DocxReader:
         import docx
         from docx.opc.exceptions import PackageNotFoundError
 
+        kind = sniff(path)
+        if kind is not None and kind != ZIP:  # something else under a .docx name
+            raise ReaderError(f"{path}: {named_as(kind, '.docx')}" + ("; open it in Word and save it as .docx" if kind == OLD_OFFICE else ""))
         try:
             _check_package(path)
             document = docx.Document(str(path))

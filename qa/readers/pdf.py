@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import Document, Line, ReaderError
+from .sniff import PDF, named_as, sniff
 
 # The header and footer bands: the top and bottom 9% of the page (ODS letters print the running
 # header about 5% and the footer about 6% from the edge; the body starts well inside).
@@ -41,8 +42,10 @@ class PdfReader:
 
         try:
             pdf = pdfium.PdfDocument(str(path))
-        except (pdfium.PdfiumError, OSError) as error:
-            raise ReaderError(f"{path}: not a readable PDF ({error})") from None
+        except OSError as error:
+            raise ReaderError(f"{path}: cannot be read ({error.strerror or error})") from None
+        except pdfium.PdfiumError:
+            raise ReaderError(f"{path}: {_why_unreadable(path)}") from None
         try:
             lines: list[Line] = []
             for number in range(len(pdf)):
@@ -55,6 +58,28 @@ class PdfReader:
         if not any(line.text.strip() for line in lines):
             raise ReaderError(f"{path}: the PDF has no text layer (a scanned document?); qa does not do OCR")
         return Document(self.format, tuple(lines), wrapped=True)
+
+
+def _why_unreadable(path: Path) -> str:
+    """Why PDFium cannot open the file: it is something else under a .pdf name, it is locked
+    with a password, or it is damaged."""
+    kind = sniff(path)
+    if kind is not None and kind != PDF:
+        return named_as(kind, ".pdf")
+    if kind is None:
+        return "not a PDF file (it does not start as one); a damaged download?"
+    if _encrypted(path):  # PDFium opens a file locked only against copying or printing
+        return "the PDF is password-protected; qa cannot open it: save a copy without the password"
+    return "not a readable PDF (damaged, incomplete or without pages)"  # PDFium's own reason can be an earlier file's
+
+
+def _encrypted(path: Path) -> bool:
+    """Whether the file has an encryption dictionary (PDFium's error code can be left over
+    from an earlier file, so it is not asked)."""
+    try:
+        return b"/Encrypt" in path.read_bytes()
+    except OSError:
+        return False
 
 
 def _page_lines(page, number: int) -> list[Line]:

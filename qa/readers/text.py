@@ -1,8 +1,10 @@
 """Plain-text letters (`.txt`, `.md`), in any layout: one line per paragraph, or hard-wrapped
 text copied out of a PDF (with its page breaks as form feeds and its page furniture).
 
-A file is decoded as UTF-8 (with or without BOM), UTF-16 (with BOM) or GB18030 (a superset of
-GBK); anything else, an empty file or a binary one is refused with a message naming the file.
+A file is decoded as UTF-8 (with or without BOM), UTF-16 (with BOM), or else in the Chinese
+encoding its bytes fit best (GB18030/GBK, Big5, UTF-16 without BOM); anything else, an empty
+file or a binary one is refused with a message naming the file (and what it is, when its first
+bytes tell: an image, a zip archive…).
 """
 
 from __future__ import annotations
@@ -11,8 +13,16 @@ import codecs
 import re
 from pathlib import Path
 
-from .base import Document, Line, ReaderError
+import charset_normalizer
 
+from .base import Document, Line, ReaderError
+from .sniff import named_as, sniff_bytes
+
+# The encodings of Chinese text besides UTF-8, told apart by charset-normalizer: GB18030 (a
+# superset of GBK and GB2312), Big5 as Windows (cp950) and Hong Kong (HKSCS) write it, and
+# UTF-16 without a byte-order mark.
+CHINESE_ENCODINGS = ["gb18030", "cp950", "big5hkscs", "utf_16_le", "utf_16_be"]
+BINARY = "looks like a binary or damaged file (it holds NUL or control characters), not a text letter"
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 _TABS = re.compile(r" *\t[\t ]*")
 TAB_STOP = 4  # columns: a leading tab indents like four spaces (two ems)
@@ -63,7 +73,8 @@ def read_text(path: Path) -> str:
         raise ReaderError(f"{path}: the file is empty")
     text = _decode(data, path)
     if any(ch in text for ch in "\x00\ufffd") or _control_share(text) > 0.01:
-        raise ReaderError(f"{path}: looks like a binary file, not a text letter")
+        kind = sniff_bytes(data[:1024])
+        raise ReaderError(f"{path}: {named_as(kind, path.suffix or 'text') if kind else BINARY}")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -74,14 +85,22 @@ def _decode(data: bytes, path: Path) -> str:
                 return data.decode(encoding)
             except UnicodeDecodeError as error:
                 raise ReaderError(f"{path}: starts with a {encoding} byte-order mark but is not valid {encoding} ({error.reason})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    kind = sniff_bytes(data[:1024])
+    if kind is not None:
+        raise ReaderError(f"{path}: {named_as(kind, path.suffix or 'text')}")
+    guess = charset_normalizer.from_bytes(data, cp_isolation=CHINESE_ENCODINGS).best()
+    if guess is not None:
+        return str(guess)
     if b"\x00" in data:
-        raise ReaderError(f"{path}: looks like a binary file, not a text letter")
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ReaderError(f"{path}: not valid UTF-8, UTF-16 or GBK/GB18030 text; save it as UTF-8")
+        raise ReaderError(f"{path}: {BINARY}")
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ReaderError(f"{path}: not text in an encoding qa reads (UTF-8, UTF-16, GB18030/GBK, Big5); save it as UTF-8") from None
 
 
 def _control_share(text: str) -> float:
