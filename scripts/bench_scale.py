@@ -19,8 +19,14 @@ latency p50/p95 through `dense_search`, and recall@10 of the approximate index a
 and the contexts of the CMRC trial and DRCD test sets, cut into passages (as `qa squad` does); a
 sample of REAL_SAMPLE of them is encoded for real once (passages and sentences, cached in
 .cache/bench_scale/) and tokenised with jieba. Synthetic letters of LETTER_PASSAGES passages each
-reuse these passages (real text, real tokens) with their real vectors plus noise, renormalised
-("vectors": "derived"). The index is built through the project's path: letter shares, made one
+reuse these passages (real text) with their real vectors plus noise, renormalised
+("vectors": "derived"), and their real tokens, except the rare ones ("text": "derived"): repeating
+REAL_SAMPLE texts would give every word of a million passages a document frequency in the
+thousands, where an archive's names, numbers and symbols stay rare. So a word found in at most
+RARE_DF passages of the real sample gets, in each synthetic letter, its own variant: the word
+itself or the word with a suffix `~N`, N drawn from a Zipf distribution (exponent RARE_ZIPF), so
+a rare word of the questions keeps a small document frequency and its variants spread over many
+rare terms; the common words (those of most questions) are unchanged. The index is built through the project's path: letter shares, made one
 at a time and saved to letters/ as a build does, streamed into `IndexWriter.update` (segments of
 SEGMENT_PASSAGES, then the FAISS indexes). add_letter_s: one more real letter encoded (timed
 apart, add_letter_encode_s), then the index updated as `qa add` does: the current generation's
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +59,8 @@ REAL_SAMPLE = 400  # passages encoded for real (with their sentences) for --size
 MAX_CHARS = 300  # longest CMRC/DRCD context taken into the real sample
 LETTER_PASSAGES = 50  # passages per synthetic letter
 QUESTIONS = 200
+RARE_DF = 3  # a word in at most this many passages of the real sample (< 1%) is rare: a third of the tokens
+RARE_ZIPF = 1.1  # variants of a rare word: the word itself in 1 of ζ(1.1) ≈ 10.6 letters
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 SQUAD_FILES = (BENCHMARKS / "cmrc2018" / "cmrc2018_trial.json", BENCHMARKS / "drcd" / "DRCD_test.json")
 CACHE = ROOT / ".cache" / "bench_scale"
@@ -202,6 +211,7 @@ def bench_dense(sizes: list[int]) -> list[dict]:
         began = time.perf_counter()
         approx_index = build_dense_index(vectors, exact_limit=0)
         build_s = time.perf_counter() - began
+        build_load = os.getloadavg()[0]
         del vectors
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "dense.faiss"
@@ -273,8 +283,25 @@ def jitter(vectors: np.ndarray, rng: np.random.Generator, noise: float = 0.3) ->
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def synthetic_share(real, number: int, rng: np.random.Generator):
-    """A letter of LETTER_PASSAGES passages drawn from the real sample (text and tokens real, vectors derived)."""
+def rare_words(real) -> frozenset[str]:
+    """The words of at most RARE_DF passages of the real sample."""
+    from collections import Counter
+
+    df = Counter(word for tokens in real.tokens for word in set(tokens))
+    return frozenset(word for word, count in df.items() if count <= RARE_DF)
+
+
+def letter_tokens(token_lists, rare: frozenset[str], rng: np.random.Generator) -> tuple[tuple[str, ...], ...]:
+    """The passages' tokens with each rare word replaced by this letter's variant of it:
+    the word itself, or the word with a Zipf-drawn suffix (the same in the whole letter)."""
+    words = sorted({word for tokens in token_lists for word in tokens if word in rare})
+    variant = {word: word if n == 1 else f"{word}~{n}" for word, n in zip(words, rng.zipf(RARE_ZIPF, len(words)).tolist())}
+    return tuple(tuple(variant.get(word, word) for word in tokens) for tokens in token_lists)
+
+
+def synthetic_share(real, number: int, rng: np.random.Generator, rare: frozenset[str] = frozenset()):
+    """A letter of LETTER_PASSAGES passages drawn from the real sample (text real, rare words
+    varied per letter in the tokens, vectors derived)."""
     import dataclasses
 
     from qa.letter_cache import LetterShare
@@ -291,14 +318,15 @@ def synthetic_share(real, number: int, rng: np.random.Generator):
         real.sentences.end[flat],
         jitter(real.sentences.vectors[flat], rng),
     )
-    return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tuple(real.tokens[i] for i in picks))
+    tokens = letter_tokens([real.tokens[i] for i in picks], rare, rng)
+    return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tokens)
 
 
 def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
+def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Path | None = None) -> dict:
     import subprocess
 
     from qa import __version__
@@ -310,19 +338,21 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
 
     rng = np.random.default_rng(n)
     identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
+    rare = rare_words(real)
     with tempfile.TemporaryDirectory(dir=ROOT / ".cache") as tmp:
-        folder = Path(tmp) / "index"
+        folder = (keep / f"index-{n}") if keep else Path(tmp) / "index"
         began = time.perf_counter()
         with open_writer(folder) as writer:
 
             def shares():  # one at a time, as a build encodes them
                 for j in range(-(-n // LETTER_PASSAGES)):
-                    share = synthetic_share(real, j, rng)
+                    share = synthetic_share(real, j, rng, rare)
                     save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
                     yield share, share.record(embedder.model_id, tokenizer.settings)
 
             manifest = writer.update(identity, __version__, shares())
         build_s = time.perf_counter() - began
+        build_load = os.getloadavg()[0]
         # one more letter: a real one of the corpus, encoded for real, then the index updated
         new = load_corpus(Settings.from_env().corpus_dir)[0]
         began = time.perf_counter()
@@ -341,7 +371,7 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
         if run.returncode:
             sys.exit(f"the answering process failed:\n{run.stderr[-2000:]}")
         answered = json.loads(run.stdout.strip().splitlines()[-1])
-    row = {"passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "real_encoded": len(real.passages)}
+    row = {"load_average_build": round(build_load, 2), "passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "text": "derived", "real_encoded": len(real.passages)}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
 
@@ -392,10 +422,11 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
         "recall_at_10": round(float(np.mean(recall)), 4),
         "sentence_recall_at_10": round(float(np.mean(sentence_recall)), 4),
         "questions": len(questions),
+        "load_average": round(os.getloadavg()[0], 2),  # 1 minute, as the answering ends
     }
 
 
-def bench_sizes(sizes: list[int]) -> list[dict]:
+def bench_sizes(sizes: list[int], keep: Path | None = None) -> list[dict]:
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
     from qa.squad import load_squad
@@ -409,7 +440,7 @@ def bench_sizes(sizes: list[int]) -> list[dict]:
     questions = (eval_questions()[: QUESTIONS // 2] + squad[0][: QUESTIONS // 4] + squad[1])[:QUESTIONS]
     questions_file = CACHE / "questions.json"
     questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
-    return [bench_size(n, real, embedder, tokenizer, questions_file) for n in sizes]
+    return [bench_size(n, real, embedder, tokenizer, questions_file, keep) for n in sizes]
 
 
 def main() -> None:
@@ -419,6 +450,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     args = parser.parse_args()
     if args.answer:
@@ -429,7 +461,7 @@ def main() -> None:
     elif args.dense:
         rows = bench_dense([int(s) for s in args.sizes.split(",")])
     else:
-        rows = bench_sizes([int(s) for s in args.sizes.split(",")])
+        rows = bench_sizes([int(s) for s in args.sizes.split(",")], args.keep)
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
