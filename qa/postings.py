@@ -204,17 +204,18 @@ class SegmentedBM25(LexicalIndex):
         """A term's contributions to the passages at `positions` (ascending), 0 where absent,
         read by binary search in its postings instead of whole."""
         out = np.zeros(len(positions), dtype=np.float32)
+        cuts = np.searchsorted(positions, self.offsets)  # the positions in each segment
         for offset, part, i in found:
-            lo, hi = int(part.starts[i]), int(part.starts[i + 1])
-            inside = np.flatnonzero((positions >= offset) & (positions < offset + len(part.lengths)))
-            if not len(inside):
+            s = int(np.searchsorted(self.offsets, offset))
+            first, stop = int(cuts[s]), int(cuts[s + 1])
+            if first == stop:
                 continue
+            lo, hi = int(part.starts[i]), int(part.starts[i + 1])
             docs = part.docs[lo:hi]
-            local = positions[inside] - offset
+            local = positions[first:stop] - offset
             at = np.minimum(np.searchsorted(docs, local), hi - lo - 1)
             held = np.asarray(docs[at]) == local
-            rows = inside[held]
-            out[rows] = self._contributions(idf, part, part.freqs[lo:hi][at[held]], local[held])
+            out[first:stop][held] = self._contributions(idf, part, part.freqs[lo:hi][at[held]], local[held])
         return out
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
@@ -239,7 +240,9 @@ class SegmentedBM25(LexicalIndex):
         terms.sort(key=lambda term: -term[0])
         left = sum(term[0] for term in terms)
         partial = np.zeros(self.count, dtype=np.float32)
-        threshold, read = 0.0, 0
+        best = _Best(self.count, k)
+        threshold = 0.0
+        whole = {}  # token -> its passages and contributions, read whole
         for bound, token, found, idf in terms:  # whole postings, until no new passage can enter the top k
             if left < threshold:
                 break
@@ -247,27 +250,60 @@ class SegmentedBM25(LexicalIndex):
             if mask is not None:
                 keep = mask[positions]
                 positions, values = positions[keep], values[keep]
+            whole[token] = positions, values
             partial[positions] += query_tokens.count(token) * values
             left -= bound
-            read += 1
-            threshold = _kth_best(partial, k) * (1 - SLACK)
+            threshold = best.update(partial, positions) * (1 - SLACK)
         candidates = np.flatnonzero(partial)
         scored = partial[candidates]
-        for bound, token, found, idf in terms[read:]:  # looked up only for the passages that can still reach the top k
+        looked_up = {}
+        for bound, token, found, idf in terms[len(whole) :]:  # looked up only for the passages that can still reach the top k
             keep = scored + left >= threshold
             candidates, scored = candidates[keep], scored[keep]
-            scored = scored + query_tokens.count(token) * self._lookup(found, idf, candidates)
+            looked_up = {t: values[keep] for t, values in looked_up.items()}
+            looked_up[token] = self._lookup(found, idf, candidates)
+            scored = scored + query_tokens.count(token) * looked_up[token]
             left -= bound
             threshold = max(threshold, _kth_best(scored, k) * (1 - SLACK))
-        candidates = candidates[scored + max(left, 0.0) >= threshold]
         # the survivors scored as `scores` does: token by token, in the question's order
+        survivors = scored + max(left, 0.0) >= threshold
+        candidates = candidates[survivors]
+        looked_up = {t: values[survivors] for t, values in looked_up.items()}
+        looked_up.update({token: _values_at(*whole[token], candidates) for token in whole})
         exact = np.zeros(len(candidates), dtype=np.float32)
-        by_token = {token: self._lookup(found, idf, candidates) for _, token, found, idf in terms}
         for token in query_tokens:
-            if token in by_token:
-                exact += by_token[token]
+            if token in looked_up:
+                exact += looked_up[token]
         top = np.argsort(-exact, kind="stable")[:k]
         return [(int(candidates[i]), float(exact[i])) for i in top if exact[i] > 0]
+
+
+class _Best:
+    """The k passages with the best partial scores, kept as terms are added: a term changes
+    only its own passages' scores, so the new best k are among them and the old best k."""
+
+    def __init__(self, count: int, k: int):
+        self.k = k
+        self.positions = np.zeros(0, dtype=np.int64)
+        self.held = np.zeros(count, dtype=bool)
+
+    def update(self, partial: np.ndarray, changed: np.ndarray) -> float:
+        """The k-th best partial score (0 while fewer than k passages have one)."""
+        pool = np.concatenate([self.positions, changed[~self.held[changed]]])
+        if len(pool) > self.k > 0:
+            pool = pool[np.argpartition(-partial[pool], self.k - 1)[: self.k]]
+        self.held[self.positions] = False
+        self.held[pool] = True
+        self.positions = pool
+        return float(partial[pool].min()) if len(pool) >= self.k > 0 else 0.0
+
+
+def _values_at(positions: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """values[j] where positions[j] is a wanted position, else 0 (positions ascending)."""
+    if not len(positions):
+        return np.zeros(len(wanted), dtype=np.float32)
+    at = np.minimum(np.searchsorted(positions, wanted), len(positions) - 1)
+    return np.where(positions[at] == wanted, values[at], np.float32(0))
 
 
 def _kth_best(values: np.ndarray, k: int) -> float:
