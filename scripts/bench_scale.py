@@ -4,6 +4,7 @@
     .venv/bin/python scripts/bench_scale.py --dense [--sizes 10000,100000,1000000] [--json]
     .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--keep DIR] [--json]
     .venv/bin/python scripts/bench_scale.py --bm25 DIR/index-N [--json]
+    .venv/bin/python scripts/bench_scale.py --add DIR/index-N LETTER [--json]
 
 --encoders: each backend (torch float32, onnx float32, onnx-int8) encodes the letters' passages
 and sentences (the texts the index embeds), rounds interleaved so that all see the same load on a
@@ -217,7 +218,6 @@ def bench_dense(sizes: list[int]) -> list[dict]:
         began = time.perf_counter()
         approx_index = build_dense_index(vectors, exact_limit=0)
         build_s = time.perf_counter() - began
-        build_load = os.getloadavg()[0]
         del vectors
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "dense.faiss"
@@ -336,11 +336,8 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Pa
     import subprocess
 
     from qa import __version__
-    from qa.config import Settings
-    from qa.corpus import load_corpus
-    from qa.engine import encode_letter
     from qa.letter_cache import save_share
-    from qa.store import IndexIdentity, LETTERS, open_writer, read_manifest, reusable_base
+    from qa.store import IndexIdentity, LETTERS, open_writer, read_manifest
 
     rng = np.random.default_rng(n)
     identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
@@ -359,16 +356,7 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Pa
             manifest = writer.update(identity, __version__, shares())
         build_s = time.perf_counter() - began
         build_load = os.getloadavg()[0]
-        # one more letter: a real one of the corpus, encoded for real, then the index updated
-        new = load_corpus(Settings.from_env().corpus_dir)[0]
-        began = time.perf_counter()
-        added = encode_letter(new, "f" * 64, embedder, tokenizer)
-        encode_s = time.perf_counter() - began
-        began = time.perf_counter()
-        with open_writer(folder) as writer:
-            save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
-            writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=reusable_base(folder, identity))
-        add_s = time.perf_counter() - began
+        added = add_letter(folder, identity, embedder, tokenizer, 0)
         passages = manifest["passage_count"]
         manifest = read_manifest(folder)  # the index that answers below has the added letter
         disk_mb = folder_mb(folder) - folder_mb(folder / LETTERS)  # the generation and its segments
@@ -377,9 +365,49 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Pa
         if run.returncode:
             sys.exit(f"the answering process failed:\n{run.stderr[-2000:]}")
         answered = json.loads(run.stdout.strip().splitlines()[-1])
-    row = {"load_average_build": round(build_load, 2), "passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "text": "derived", "real_encoded": len(real.passages)}
+    row = {"load_average_build": round(build_load, 2), "passages": passages, "build_s": round(build_s, 1), **added, "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "text": "derived", "real_encoded": len(real.passages)}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
+
+
+def add_letter(folder: Path, identity, embedder, tokenizer, number: int) -> dict:
+    """Add the corpus's letter `number` (encoded for real, timed apart) as `qa add` does: the
+    current segments checked (`reusable_base`, timed apart), the letter written as a new
+    segment, the FAISS indexes extended, the generation committed."""
+    from qa import __version__
+    from qa.config import Settings
+    from qa.corpus import load_corpus
+    from qa.engine import encode_letter
+    from qa.letter_cache import save_share
+    from qa.store import open_writer, reusable_base
+
+    new = load_corpus(Settings.from_env().corpus_dir)[number]
+    began = time.perf_counter()
+    added = encode_letter(new, f"{number:x}" * 64, embedder, tokenizer)
+    encode_s = time.perf_counter() - began
+    began = time.perf_counter()
+    with open_writer(folder) as writer:
+        save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
+        checked = time.perf_counter()
+        base = reusable_base(folder, identity)
+        check_s = time.perf_counter() - checked
+        writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=base)
+    return {"add_letter_s": round(time.perf_counter() - began, 2), "add_letter_check_s": round(check_s, 2), "add_letter_encode_s": round(encode_s, 2)}
+
+
+def add_to_kept(folder: Path, number: int) -> dict:
+    """--add: one more letter added to a kept index (its checksum stamps written by the last add)."""
+    from qa.config import Settings
+    from qa.embedder import Embedder, resolve_model
+    from qa.store import IndexIdentity, read_manifest
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    embedder = Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
+    tokenizer = ChineseTokenizer()
+    manifest = read_manifest(folder)
+    row = add_letter(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], tokenizer.settings), embedder, tokenizer, number)
+    return {"passages": read_manifest(folder)["passage_count"], **row, "load_average": round(os.getloadavg()[0], 2)}
 
 
 def answer_index(folder: Path, questions_file: Path) -> dict:
@@ -491,12 +519,15 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
     parser.add_argument("--bm25", type=Path, metavar="INDEX", help="pruned against exhaustive BM25 on a kept index (--keep)")
+    parser.add_argument("--add", nargs=2, metavar=("INDEX", "LETTER"), help="add the corpus's letter number LETTER to a kept index, timed")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     args = parser.parse_args()
     if args.answer:
         print(json.dumps(answer_index(*args.answer)))
         return
-    if args.bm25:
+    if args.add:
+        rows = [add_to_kept(Path(args.add[0]), int(args.add[1]))]
+    elif args.bm25:
         rows = [bench_bm25(args.bm25)]
     elif args.encoders:
         rows = bench_encoders(args.rounds)
