@@ -6,8 +6,7 @@
       passage_dates.npy     int32 proleptic ordinal of each passage's date (for date filters)
       vectors.npy           float32 passage embeddings (L2-normalised)
       sentence_*.npy        each sentence's passage (in the segment), offsets and embedding
-      terms.json, term_*.npy, doc_lengths.npy   the BM25 postings (`qa.postings`; term_bounds.npy
-                            since it prunes: a segment written before has none, and works as before)
+      terms.json, term_*.npy, doc_lengths.npy   the BM25 postings (`qa.postings`)
 
 A segment is written as `NAME.partial` and renamed when complete; the SHA-256 of each of its
 files is computed then, once, and carried in every generation manifest that uses it. A reader
@@ -29,7 +28,7 @@ import numpy as np
 
 from .checksums import file_sha256
 from .documents import Passage, passage_to_record, record_to_passage
-from .postings import BOUNDS, FILES as POSTING_FILES, Postings
+from .postings import FILES as POSTING_FILES, Postings
 from .sentences import SentenceTable
 
 SEGMENTS = "segments"
@@ -257,7 +256,7 @@ def write_segment(folder: Path, name: str, chunks: Iterable[Chunk]) -> dict:
     del arrays, vectors, sentence_parts
     (Postings.concatenate(postings) if len(postings) != 1 else postings[0]).save(staging)
     files = {}
-    for file_name in (*FILES, BOUNDS):  # BOUNDS: not required of a segment written before it
+    for file_name in FILES:
         with open(staging / file_name, "rb+") as handle:
             os.fsync(handle.fileno())
         files[file_name] = file_sha256(staging / file_name)

@@ -3,7 +3,6 @@
     .venv/bin/python scripts/bench_scale.py --encoders [--rounds 3] [--json]
     .venv/bin/python scripts/bench_scale.py --dense [--sizes 10000,100000,1000000] [--json]
     .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--keep DIR] [--json]
-    .venv/bin/python scripts/bench_scale.py --bm25 DIR/index-N [--json]
     .venv/bin/python scripts/bench_scale.py --add DIR/index-N LETTER [--json]
 
 --encoders: each backend (torch float32, onnx float32, onnx-int8) encodes the letters' passages
@@ -464,35 +463,6 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     }
 
 
-def bench_bm25(folder: Path) -> dict:
-    """BM25 alone on a kept index: the pruned search against exhaustive scoring, interleaved
-    (alternating which runs first), on the benchmark's questions; top 50 compared."""
-    from qa.lexical import LexicalIndex
-    from qa.store import IndexIdentity, read_index, read_manifest
-    from qa.tokens import ChineseTokenizer
-
-    manifest = read_manifest(folder)
-    lexical = read_index(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], manifest["tokenizer"])).lexical
-    tokenizer = ChineseTokenizer()
-    questions = json.loads((CACHE / "questions.json").read_text(encoding="utf-8"))
-    timings = {"exhaustive": [], "pruned": []}
-    same = 0
-    for i, question in enumerate(questions):
-        tokens = tokenizer.tokens(tokenizer.question_text(question))
-        results = {}
-        for name in ("exhaustive", "pruned") if i % 2 else ("pruned", "exhaustive"):
-            search = lexical.search if name == "pruned" else lambda t, k: LexicalIndex.search(lexical, t, k)
-            began = time.perf_counter()
-            results[name] = search(tokens, 50)
-            timings[name].append(1000 * (time.perf_counter() - began))
-        same += results["pruned"] == results["exhaustive"]
-    row = {"passages": lexical.count, "segments": len(lexical.parts), "questions": len(questions), "identical_top50": same}
-    for name, values in timings.items():
-        row.update({f"{name}_mean_ms": round(statistics.mean(values), 1), f"{name}_p50_ms": round(percentile(values, 50), 1), f"{name}_p95_ms": round(percentile(values, 95), 1)})
-    row["load_average"] = round(os.getloadavg()[0], 2)
-    return row
-
-
 def bench_sizes(sizes: list[int], keep: Path | None = None) -> list[dict]:
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
@@ -518,7 +488,6 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
-    parser.add_argument("--bm25", type=Path, metavar="INDEX", help="pruned against exhaustive BM25 on a kept index (--keep)")
     parser.add_argument("--add", nargs=2, metavar=("INDEX", "LETTER"), help="add the corpus's letter number LETTER to a kept index, timed")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     args = parser.parse_args()
@@ -527,8 +496,6 @@ def main() -> None:
         return
     if args.add:
         rows = [add_to_kept(Path(args.add[0]), int(args.add[1]))]
-    elif args.bm25:
-        rows = [bench_bm25(args.bm25)]
     elif args.encoders:
         rows = bench_encoders(args.rounds)
     elif args.dense:
