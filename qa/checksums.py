@@ -3,6 +3,7 @@
 `VerifiedFiles` remembers the files whose checksum matched, by their size, modification
 time and inode, so an index of gigabytes is not read whole at every start and every add:
 a file rewritten, truncated or touched since no longer matches its stamp and is hashed again.
+The same stamps spare a start reading every letter of the corpus to hash it (`sha256`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,22 @@ class VerifiedFiles:
         key = path.relative_to(self.root).as_posix()
         if self.stamps.get(key) != stamp and file_sha256(path) != digest:
             return False
+        self._stamp(key, stat, stamp)
+        return True
+
+    def sha256(self, path: Path) -> str:
+        """The SHA-256 of `path`: the stamped one when the file is unchanged since, else read."""
+        stat = path.stat()
+        key = path.relative_to(self.root).as_posix()
+        known = self.checked.get(key) or self.stamps.get(key)
+        unchanged = isinstance(known, list) and len(known) == 4 and known[:3] == [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+        digest = known[3] if unchanged else file_sha256(path)
+        self._stamp(key, stat, [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest])
+        return digest
+
+    def _stamp(self, key: str, stat: os.stat_result, stamp: list) -> None:
         if time.time() - stat.st_mtime > SETTLED_S:
             self.checked[key] = stamp
-        return True
 
     def save(self) -> None:
         """Keep the stamps of the files checked (only those: stamps of files gone are dropped).

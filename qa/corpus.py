@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checksums import file_sha256
+from .checksums import VerifiedFiles, file_sha256
 from .parse import PARSER_VERSION, LetterFormatError, ParsedLetter, parse_document
 from .readers import SUFFIXES, ReaderError, read_document
 from .readers.text import read_text
@@ -117,14 +117,21 @@ def load_corpus(corpus_dir: Path) -> list[ParsedLetter]:
     return list(loaded.letters)
 
 
-def corpus_hash(paths: Iterable[Path]) -> str:
+def corpus_hash(paths: Iterable[Path], stamps: VerifiedFiles | None = None) -> str:
     """Content hash of the corpus files (names and bytes) and of the parser's version, for
-    index staleness checks."""
+    index staleness checks. With `stamps` (`corpus_stamps`), a file unchanged since it was
+    last hashed (size, modification time, inode) is not read again."""
     digest = hashlib.sha256(f"parser {PARSER_VERSION}\0".encode("ascii"))
     for path in sorted(paths, key=lambda p: p.name):
         digest.update(path.name.encode("utf-8") + b"\0")
-        digest.update(bytes.fromhex(file_sha256(path)))
+        digest.update(bytes.fromhex(stamps.sha256(path.absolute()) if stamps else file_sha256(path)))
     return digest.hexdigest()
+
+
+def corpus_stamps(record: Path) -> VerifiedFiles:
+    """The letters' checksums with their stamps, kept in `record` (a file of the index), by
+    absolute path: another corpus folder's files are hashed afresh."""
+    return VerifiedFiles(Path("/"), record)
 
 
 def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .config import Settings
-from .corpus import corpus_hash, letter_files, load_corpus
+from .corpus import corpus_hash, corpus_stamps, letter_files, load_corpus
 from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
@@ -37,7 +37,7 @@ from .sentences import SentenceTable, build_sentence_table
 from .letter_cache import LetterShare, load_share, passages_digest, save_share
 from .parse import ParsedLetter
 from .segments import PassageList
-from .store import LETTERS, IndexIdentity, StaleIndex, file_sha256, open_writer, read_index, reusable_base
+from .store import CORPUS_STAMPS, LETTERS, IndexIdentity, StaleIndex, file_sha256, keep_stamps, open_writer, read_index, reusable_base
 from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,9 @@ class Engine:
         parsed = load_corpus(settings.corpus_dir)
         tokenizer = ChineseTokenizer()
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
-        identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir)), tokenizer.settings)
+        stamps = corpus_stamps(settings.index_dir / CORPUS_STAMPS)  # an unchanged letter is not read again to be hashed
+        identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir), stamps), tokenizer.settings)
+        keep_stamps(settings.index_dir, stamps)
         letters = [letter.letter for letter in parsed]
         if rebuild != "always":
             try:
@@ -179,7 +181,7 @@ class Engine:
                 # letters the current index holds are kept (their segments reused), the others encoded
                 base = reusable_base(settings.index_dir, identity) if rebuild != "always" else None
                 held = {(letter["source"], letter["sha256"], letter.get("passages_sha256")) for record in base["segments"] for letter in record["letters"]} if base else set()
-                wanted = {(letter.letter.source, file_sha256(settings.corpus_dir / letter.letter.source), passages_digest(letter.passages)): letter for letter in parsed}
+                wanted = {(letter.letter.source, stamps.sha256((settings.corpus_dir / letter.letter.source).absolute()), passages_digest(letter.passages)): letter for letter in parsed}
                 removed = {source for source, sha256, digest in held - set(wanted)}
                 new = [letter for key, letter in wanted.items() if key not in held]
                 shares = encode_letters(new, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)

@@ -72,6 +72,7 @@ CURRENT = "CURRENT"
 WRITER_LOCK = "writer.lock"
 READERS_LOCK = "readers.lock"
 VERIFIED = "verified.json"  # stamps of the index files whose checksums matched (checksums.VerifiedFiles)
+CORPUS_STAMPS = "corpus-verified.json"  # stamps of the letter files hashed for the corpus hash (corpus.corpus_stamps)
 LETTERS = "letters"
 GENERATION = re.compile(r"gen-[0-9TZ]+-[0-9]+")
 SEGMENT = re.compile(r"seg-[0-9TZ]+-[0-9]+-[0-9]+")
@@ -493,7 +494,7 @@ def read_index(folder: Path, identity: IndexIdentity) -> StoredIndex:
         problem = _damage(generation, manifest["files"], verified) or next(filter(None, (_damage(folder / SEGMENTS / r["name"], r["files"], verified, r["name"] + "/") for r in manifest["segments"])), None)
         if problem:
             raise StaleIndex(problem)
-        _keep_stamps(folder, verified)
+        keep_stamps(folder, verified)
         try:
             segments = [Segment(folder / SEGMENTS / r["name"], r) for r in manifest["segments"]]
             dense, sentence_index = (_load_pieces(generation, kind, manifest["parts"]) for kind in ("dense", "sentences"))
@@ -524,7 +525,7 @@ def _verified(folder: Path) -> VerifiedFiles:
     return VerifiedFiles(folder, folder / VERIFIED)
 
 
-def _keep_stamps(folder: Path, verified: VerifiedFiles) -> None:
+def keep_stamps(folder: Path, verified: VerifiedFiles) -> None:
     if (folder / MARKER).is_file():  # never write in a folder not qa's
         verified.save()
 
@@ -558,7 +559,7 @@ def reusable_base(folder: Path, identity: IndexIdentity) -> dict | None:
         return {**manifest, "segments": intact, "dense_built_at": 0}  # positions moved: FAISS is rebuilt
     if _damage(current_generation(folder), manifest["files"], verified):  # its FAISS files are linked into the next generation
         return {**manifest, "dense_built_at": 0}
-    _keep_stamps(folder, verified)
+    keep_stamps(folder, verified)
     return manifest
 
 

@@ -2,6 +2,8 @@
 
     .venv/bin/python scripts/bench_scale.py --encoders [--rounds 3] [--json]
     .venv/bin/python scripts/bench_scale.py --dense [--sizes 10000,100000,1000000] [--json]
+    .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--keep DIR] [--json]
+    .venv/bin/python scripts/bench_scale.py --add DIR/index-N LETTER [--json]
 
 --encoders: each backend (torch float32, onnx float32, onnx-int8) encodes the letters' passages
 and sentences (the texts the index embeds), rounds interleaved so that all see the same load on a
@@ -19,8 +21,14 @@ latency p50/p95 through `dense_search`, and recall@10 of the approximate index a
 and the contexts of the CMRC trial and DRCD test sets, cut into passages (as `qa squad` does); a
 sample of REAL_SAMPLE of them is encoded for real once (passages and sentences, cached in
 .cache/bench_scale/) and tokenised with jieba. Synthetic letters of LETTER_PASSAGES passages each
-reuse these passages (real text, real tokens) with their real vectors plus noise, renormalised
-("vectors": "derived"). The index is built through the project's path: letter shares, made one
+reuse these passages (real text) with their real vectors plus noise, renormalised
+("vectors": "derived"), and their real tokens, except the rare ones ("text": "derived"): repeating
+REAL_SAMPLE texts would give every word of a million passages a document frequency in the
+thousands, where an archive's names, numbers and symbols stay rare. So a word found in at most
+RARE_DF passages of the real sample gets, in each synthetic letter, its own variant: the word
+itself or the word with a suffix `~N`, N drawn from a Zipf distribution (exponent RARE_ZIPF), so
+a rare word of the questions keeps a small document frequency and its variants spread over many
+rare terms; the common words (those of most questions) are unchanged. The index is built through the project's path: letter shares, made one
 at a time and saved to letters/ as a build does, streamed into `IndexWriter.update` (segments of
 SEGMENT_PASSAGES, then the FAISS indexes). add_letter_s: one more real letter encoded (timed
 apart, add_letter_encode_s), then the index updated as `qa add` does: the current generation's
@@ -29,13 +37,17 @@ extended, the generation committed (parsing the corpus is not counted). A fresh 
 loads the index and answers QUESTIONS questions (eval set, CMRC, DRCD): search and ask latency,
 RSS after them (rss_mb; rss_anon_mb without the memory-mapped files' pages) and peak (both taken
 before the exact searches of the recall read every vector), recall@10
-of the passage and sentence dense indexes against exact search.
+of the passage and sentence dense indexes against exact search (over the first questions only
+where exact search would read more than RECALL_VECTORS vectors: 36 questions at 1M).
+Each row gives the 1-minute load average as the build ended and as the answering ended: the
+machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +64,9 @@ REAL_SAMPLE = 400  # passages encoded for real (with their sentences) for --size
 MAX_CHARS = 300  # longest CMRC/DRCD context taken into the real sample
 LETTER_PASSAGES = 50  # passages per synthetic letter
 QUESTIONS = 200
+RECALL_VECTORS = 200_000_000  # vectors read by the exact searches of the recall (all 200 questions up to 180k passages)
+RARE_DF = 3  # a word in at most this many passages of the real sample (< 1%) is rare: a third of the tokens
+RARE_ZIPF = 1.1  # variants of a rare word: the word itself in 1 of ζ(1.1) ≈ 10.6 letters
 BENCHMARKS = ROOT.parent / "shared" / "benchmarks"
 SQUAD_FILES = (BENCHMARKS / "cmrc2018" / "cmrc2018_trial.json", BENCHMARKS / "drcd" / "DRCD_test.json")
 CACHE = ROOT / ".cache" / "bench_scale"
@@ -273,8 +288,25 @@ def jitter(vectors: np.ndarray, rng: np.random.Generator, noise: float = 0.3) ->
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def synthetic_share(real, number: int, rng: np.random.Generator):
-    """A letter of LETTER_PASSAGES passages drawn from the real sample (text and tokens real, vectors derived)."""
+def rare_words(real) -> frozenset[str]:
+    """The words of at most RARE_DF passages of the real sample."""
+    from collections import Counter
+
+    df = Counter(word for tokens in real.tokens for word in set(tokens))
+    return frozenset(word for word, count in df.items() if count <= RARE_DF)
+
+
+def letter_tokens(token_lists, rare: frozenset[str], rng: np.random.Generator) -> tuple[tuple[str, ...], ...]:
+    """The passages' tokens with each rare word replaced by this letter's variant of it:
+    the word itself, or the word with a Zipf-drawn suffix (the same in the whole letter)."""
+    words = sorted({word for tokens in token_lists for word in tokens if word in rare})
+    variant = {word: word if n == 1 else f"{word}~{n}" for word, n in zip(words, rng.zipf(RARE_ZIPF, len(words)).tolist())}
+    return tuple(tuple(variant.get(word, word) for word in tokens) for tokens in token_lists)
+
+
+def synthetic_share(real, number: int, rng: np.random.Generator, rare: frozenset[str] = frozenset()):
+    """A letter of LETTER_PASSAGES passages drawn from the real sample (text real, rare words
+    varied per letter in the tokens, vectors derived)."""
     import dataclasses
 
     from qa.letter_cache import LetterShare
@@ -291,48 +323,39 @@ def synthetic_share(real, number: int, rng: np.random.Generator):
         real.sentences.end[flat],
         jitter(real.sentences.vectors[flat], rng),
     )
-    return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tuple(real.tokens[i] for i in picks))
+    tokens = letter_tokens([real.tokens[i] for i in picks], rare, rng)
+    return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tokens)
 
 
 def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
-def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
+def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Path | None = None) -> dict:
     import subprocess
 
     from qa import __version__
-    from qa.config import Settings
-    from qa.corpus import load_corpus
-    from qa.engine import encode_letter
     from qa.letter_cache import save_share
-    from qa.store import IndexIdentity, LETTERS, open_writer, read_manifest, reusable_base
+    from qa.store import IndexIdentity, LETTERS, open_writer, read_manifest
 
     rng = np.random.default_rng(n)
     identity = IndexIdentity(embedder.model_id, f"synthetic-{n}", tokenizer.settings)
+    rare = rare_words(real)
     with tempfile.TemporaryDirectory(dir=ROOT / ".cache") as tmp:
-        folder = Path(tmp) / "index"
+        folder = (keep / f"index-{n}") if keep else Path(tmp) / "index"
         began = time.perf_counter()
         with open_writer(folder) as writer:
 
             def shares():  # one at a time, as a build encodes them
                 for j in range(-(-n // LETTER_PASSAGES)):
-                    share = synthetic_share(real, j, rng)
+                    share = synthetic_share(real, j, rng, rare)
                     save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
                     yield share, share.record(embedder.model_id, tokenizer.settings)
 
             manifest = writer.update(identity, __version__, shares())
         build_s = time.perf_counter() - began
-        # one more letter: a real one of the corpus, encoded for real, then the index updated
-        new = load_corpus(Settings.from_env().corpus_dir)[0]
-        began = time.perf_counter()
-        added = encode_letter(new, "f" * 64, embedder, tokenizer)
-        encode_s = time.perf_counter() - began
-        began = time.perf_counter()
-        with open_writer(folder) as writer:
-            save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
-            writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=reusable_base(folder, identity))
-        add_s = time.perf_counter() - began
+        build_load = os.getloadavg()[0]
+        added = add_letter(folder, identity, embedder, tokenizer, 0)
         passages = manifest["passage_count"]
         manifest = read_manifest(folder)  # the index that answers below has the added letter
         disk_mb = folder_mb(folder) - folder_mb(folder / LETTERS)  # the generation and its segments
@@ -341,9 +364,49 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path) -> dict:
         if run.returncode:
             sys.exit(f"the answering process failed:\n{run.stderr[-2000:]}")
         answered = json.loads(run.stdout.strip().splitlines()[-1])
-    row = {"passages": passages, "build_s": round(build_s, 1), "add_letter_s": round(add_s, 2), "add_letter_encode_s": round(encode_s, 2), "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "real_encoded": len(real.passages)}
+    row = {"load_average_build": round(build_load, 2), "passages": passages, "build_s": round(build_s, 1), **added, "disk_mb": round(disk_mb, 1), "shares_mb": round(shares_mb, 1), **answered, "dense_index": manifest["dense_index"], "segments": len(manifest["segments"]), "sentences": manifest["sentence_count"], "vectors": "derived", "text": "derived", "real_encoded": len(real.passages)}
     print(json.dumps(row), file=sys.stderr, flush=True)
     return row
+
+
+def add_letter(folder: Path, identity, embedder, tokenizer, number: int) -> dict:
+    """Add the corpus's letter `number` (encoded for real, timed apart) as `qa add` does: the
+    current segments checked (`reusable_base`, timed apart), the letter written as a new
+    segment, the FAISS indexes extended, the generation committed."""
+    from qa import __version__
+    from qa.config import Settings
+    from qa.corpus import load_corpus
+    from qa.engine import encode_letter
+    from qa.letter_cache import save_share
+    from qa.store import open_writer, reusable_base
+
+    new = load_corpus(Settings.from_env().corpus_dir)[number]
+    began = time.perf_counter()
+    added = encode_letter(new, f"{number:x}" * 64, embedder, tokenizer)
+    encode_s = time.perf_counter() - began
+    began = time.perf_counter()
+    with open_writer(folder) as writer:
+        save_share(writer.letters_dir, added, embedder.model_id, tokenizer.settings)
+        checked = time.perf_counter()
+        base = reusable_base(folder, identity)
+        check_s = time.perf_counter() - checked
+        writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=base)
+    return {"add_letter_s": round(time.perf_counter() - began, 2), "add_letter_check_s": round(check_s, 2), "add_letter_encode_s": round(encode_s, 2)}
+
+
+def add_to_kept(folder: Path, number: int) -> dict:
+    """--add: one more letter added to a kept index (its checksum stamps written by the last add)."""
+    from qa.config import Settings
+    from qa.embedder import Embedder, resolve_model
+    from qa.store import IndexIdentity, read_manifest
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    embedder = Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
+    tokenizer = ChineseTokenizer()
+    manifest = read_manifest(folder)
+    row = add_letter(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], tokenizer.settings), embedder, tokenizer, number)
+    return {"passages": read_manifest(folder)["passage_count"], **row, "load_average": round(os.getloadavg()[0], 2)}
 
 
 def answer_index(folder: Path, questions_file: Path) -> dict:
@@ -375,7 +438,10 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     # RSS of the answering, before exact search reads every vector for the recall below;
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so it would show the parent's RSS
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
-    for question in questions:
+    # exact search reads every vector: at 1M passages (5.5M vectors, 8 GB) the recall is taken
+    # over the first questions only, as many as RECALL_VECTORS vectors read allow
+    recall_questions = questions[: max(20, RECALL_VECTORS // (len(engine.vectors) + len(engine.sentences.vectors)))]
+    for question in recall_questions:
         query = engine.encode_question(question)
         for index, vectors, probes, out in ((engine.dense, engine.vectors, None, recall), (engine.sentence_index, engine.sentences.vectors, SENTENCE_PROBES, sentence_recall)):
             exact = set(np.argsort(-(vectors @ query))[:10].tolist())
@@ -392,10 +458,12 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
         "recall_at_10": round(float(np.mean(recall)), 4),
         "sentence_recall_at_10": round(float(np.mean(sentence_recall)), 4),
         "questions": len(questions),
+        "recall_questions": len(recall_questions),
+        "load_average": round(os.getloadavg()[0], 2),  # 1 minute, as the answering ends
     }
 
 
-def bench_sizes(sizes: list[int]) -> list[dict]:
+def bench_sizes(sizes: list[int], keep: Path | None = None) -> list[dict]:
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
     from qa.squad import load_squad
@@ -409,7 +477,7 @@ def bench_sizes(sizes: list[int]) -> list[dict]:
     questions = (eval_questions()[: QUESTIONS // 2] + squad[0][: QUESTIONS // 4] + squad[1])[:QUESTIONS]
     questions_file = CACHE / "questions.json"
     questions_file.write_text(json.dumps(questions, ensure_ascii=False), encoding="utf-8")
-    return [bench_size(n, real, embedder, tokenizer, questions_file) for n in sizes]
+    return [bench_size(n, real, embedder, tokenizer, questions_file, keep) for n in sizes]
 
 
 def main() -> None:
@@ -419,17 +487,21 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
+    parser.add_argument("--add", nargs=2, metavar=("INDEX", "LETTER"), help="add the corpus's letter number LETTER to a kept index, timed")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     args = parser.parse_args()
     if args.answer:
         print(json.dumps(answer_index(*args.answer)))
         return
-    if args.encoders:
+    if args.add:
+        rows = [add_to_kept(Path(args.add[0]), int(args.add[1]))]
+    elif args.encoders:
         rows = bench_encoders(args.rounds)
     elif args.dense:
         rows = bench_dense([int(s) for s in args.sizes.split(",")])
     else:
-        rows = bench_sizes([int(s) for s in args.sizes.split(",")])
+        rows = bench_sizes([int(s) for s in args.sizes.split(",")], args.keep)
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
