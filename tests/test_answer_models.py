@@ -47,6 +47,13 @@ def test_off_topic_and_absent_fact_questions_abstain(engine, question):
     assert response.abstained, (question, response.answers[0].text if response.answers else None, response.confidence)
 
 
+def assert_answered(engine, question: str, expected: str) -> None:
+    """The question is answered, and its top quotation holds `expected`."""
+    response = engine.ask(question)
+    assert not response.abstained, response.confidence
+    assert expected in response.answers[0].text
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -57,9 +64,7 @@ def test_off_topic_and_absent_fact_questions_abstain(engine, question):
     ],
 )
 def test_answerable_questions_the_hand_rules_withheld_are_answered(engine, question, expected):
-    response = engine.ask(question)
-    assert not response.abstained, response.confidence
-    assert expected in response.answers[0].text
+    assert_answered(engine, question, expected)
 
 
 @pytest.mark.parametrize(
@@ -71,9 +76,7 @@ def test_answerable_questions_the_hand_rules_withheld_are_answered(engine, quest
     ],
 )
 def test_answerable_questions_naming_people_and_bodies_are_answered(engine, question, expected):
-    response = engine.ask(question)
-    assert not response.abstained, response.confidence
-    assert expected in response.answers[0].text
+    assert_answered(engine, question, expected)
 
 
 def test_short_answers_stand_inside_their_quotations_on_the_eval_set(engine):
@@ -120,6 +123,4 @@ def test_near_misses_abstain(engine, question):
     ],
 )
 def test_answerable_questions_shaped_like_near_misses_are_answered(engine, question, expected):
-    response = engine.ask(question)
-    assert not response.abstained, response.confidence
-    assert expected in response.answers[0].text
+    assert_answered(engine, question, expected)
