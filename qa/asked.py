@@ -65,7 +65,6 @@ def name_lacking(question: str, span: str, tagger: Tagger) -> float:
     return float(asks_name(question) and not new_name(question, span, tagger))
 
 
-
 # Kinds whose absence tells a near miss: a place asked with 在哪一阶段 or 哪一种, an ordinal or
 # a symbol are too often answered in words the patterns do not know.
 TELLING_KINDS = frozenset({"day", "year", "date", "count", "country", "person"})

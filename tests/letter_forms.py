@@ -472,7 +472,7 @@ def write_docx(source: Path, target: Path, footnotes: bool = False, overrides: b
     def new_num(start: int) -> int:
         nonlocal next_num
         next_num += 1
-        level = f'<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>' if overrides else ""
+        level = '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>' if overrides else ""
         override = f'<w:lvlOverride w:ilvl="0"><w:startOverride w:val="{start}"/>{level}</w:lvlOverride>'
         numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{next_num}"><w:abstractNumId w:val="90"/>{override}</w:num>'))
         return next_num
