@@ -3,6 +3,7 @@ letter, and after a change it parses only the letters that are new or changed.""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -16,6 +17,7 @@ from qa.corpus import load_corpus
 from qa.engine import Engine
 
 from .conftest import CORPUS, RETREAT
+from .test_add import CountingEmbedder
 
 HOUR_AGO = time.time() - 3600
 
@@ -68,3 +70,17 @@ def test_a_removed_letter_leaves_the_list_without_any_parse(engine, library, par
     assert parsed == []
     assert opened.letters == tuple(letter.letter for letter in load_corpus(library.corpus_dir))
 
+
+def test_an_index_of_the_format_before_is_brought_up_to_date_without_encoding(engine, library, parsed):
+    generation = library.index_dir / (library.index_dir / "CURRENT").read_text().strip()
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 6  # as qa wrote it before the letters' metadata was kept
+    for segment in manifest["segments"]:
+        segment["letters"] = [{k: v for k, v in letter.items() if k not in ("letter", "content_sha256", "parser")} for letter in segment["letters"]]
+    (generation / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    counting = CountingEmbedder(engine.embedder)
+    opened = Engine.open(library, embedder=counting)
+    assert counting.encoded == [] and len(parsed) == len(opened.letters) == 5
+    assert opened.letters == engine.letters
+    parsed.clear()
+    assert Engine.open(library, rebuild="never", embedder=engine.embedder).letters == engine.letters and parsed == []
