@@ -54,7 +54,8 @@ class StandInEmbedder:
 
 
 def make_corpus(folder: Path, count: int) -> None:
-    """`count` letters copied from the shipped five, each with another title date."""
+    """`count` letters copied from the shipped five, each with another date (every mention of
+    the letter's date changed: a cover that disagrees with its title is parsed in part only)."""
     folder.mkdir(parents=True)
     shipped = load_corpus(ROOT / "corpus")
     for i in range(count):
@@ -63,7 +64,7 @@ def make_corpus(folder: Path, count: int) -> None:
         date = dt.date(2000, 1, 1) + dt.timedelta(days=i)
         old, new = (f"{d.year}年{d.month}月{d.day}日" for d in (letter.date, date))
         path = folder / f"{i:05d}_{letter.source}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        path.write_text(text.replace(old, new), encoding="utf-8")
         os.utime(path, (HOUR_AGO, HOUR_AGO))
 
 
