@@ -10,12 +10,14 @@ a letter too short to be one is loaded with a warning.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .checksums import VerifiedFiles, file_sha256
+from .documents import Letter
 from .parse import PARSER_VERSION, LetterFormatError, ParsedLetter, parse_document
 from .readers import SUFFIXES, ReaderError, read_document
 from .readers.text import read_text
@@ -43,10 +45,20 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class HeldLetter:
+    """A letter file the index holds unchanged: its metadata and `content_digest`, kept so the
+    file need not be parsed again."""
+
+    letter: Letter
+    content: str
+
+
+@dataclass(frozen=True)
 class CorpusLoad:
-    letters: tuple[ParsedLetter, ...]
+    letters: tuple[ParsedLetter, ...]  # the letters parsed
     skipped: tuple[Skipped, ...] = ()  # not loaded
     warnings: tuple[Skipped, ...] = ()  # loaded, but suspicious
+    every: tuple[Letter, ...] = ()  # every letter loaded, parsed or held, in file-name order
 
 
 def read_letter_text(path: Path) -> str:
@@ -73,28 +85,36 @@ def letter_files(corpus_dir: Path) -> list[Path]:
     return files
 
 
-def read_corpus(corpus_dir: Path) -> CorpusLoad:
-    """Every letter of the folder that loads, with the files skipped and the warnings."""
+def read_corpus(corpus_dir: Path, held: Callable[[Path], HeldLetter | None] = lambda path: None) -> CorpusLoad:
+    """Every letter of the folder that loads, with the files skipped and the warnings. A file
+    for which `held` gives the letter is not parsed (it counts for duplicates all the same)."""
     files, skipped = _scan(corpus_dir)
     letters: list[ParsedLetter] = []
+    every: list[Letter] = []
     warnings: list[Skipped] = []
-    seen: dict[tuple, str] = {}
+    seen: dict[str, str] = {}
     for path in files:
-        try:
-            parsed = load_letter(path)
-        except CorpusError as error:
-            skipped.append(Skipped(path.name, without_file_name(str(error), path)))
+        known = held(path)
+        if known is None:
+            try:
+                parsed = load_letter(path)
+            except CorpusError as error:
+                skipped.append(Skipped(path.name, without_file_name(str(error), path)))
+                continue
+            known = HeldLetter(parsed.letter, content_digest(parsed))
+        else:
+            parsed = None
+        if known.content in seen:
+            skipped.append(Skipped(path.name, f"an exact duplicate of {seen[known.content]}; skipped"))
             continue
-        content = content_key(parsed)
-        if content in seen:
-            skipped.append(Skipped(path.name, f"an exact duplicate of {seen[content]}; skipped"))
-            continue
-        seen[content] = path.name
-        length = sum(len(p.text) for p in parsed.passages if p.label != "title")
-        if length < MIN_LETTER_CHARS:
-            warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
-        letters.append(parsed)
-    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings))
+        seen[known.content] = path.name
+        if parsed is not None:
+            length = sum(len(p.text) for p in parsed.passages if p.label != "title")
+            if length < MIN_LETTER_CHARS:
+                warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
+            letters.append(parsed)
+        every.append(known.letter)
+    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings), tuple(every))
 
 
 def content_key(parsed: ParsedLetter) -> tuple:
@@ -102,19 +122,30 @@ def content_key(parsed: ParsedLetter) -> tuple:
     return tuple((p.part, p.label, p.section, p.kind, p.text) for p in parsed.passages)
 
 
+def content_digest(parsed: ParsedLetter) -> str:
+    """`content_key` in short, as the index keeps it for the letters it holds."""
+    return hashlib.sha256(json.dumps(content_key(parsed), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def load_corpus(corpus_dir: Path) -> list[ParsedLetter]:
     """The letters of the folder that load; skipped files and warnings are logged.
 
     Raises CorpusError only when no letter at all can be loaded."""
-    loaded = read_corpus(corpus_dir)
+    return list(refresh_corpus(corpus_dir).letters)
+
+
+def refresh_corpus(corpus_dir: Path, held: Callable[[Path], HeldLetter | None] = lambda path: None) -> CorpusLoad:
+    """`read_corpus`, its skipped files and warnings logged. Raises CorpusError only when no
+    letter at all can be loaded."""
+    loaded = read_corpus(corpus_dir, held)
     for item in loaded.skipped:
         log.warning("skipped %s", item)
     for item in loaded.warnings:
         log.warning("%s", item)
-    if not loaded.letters:
+    if not loaded.every:
         reasons = "; ".join(str(item) for item in loaded.skipped)
         raise CorpusError(f"{corpus_dir}: no letter could be loaded" + (f" ({reasons})" if reasons else ""))
-    return list(loaded.letters)
+    return loaded
 
 
 def corpus_hash(paths: Iterable[Path], stamps: VerifiedFiles | None = None) -> str:

@@ -105,6 +105,22 @@ def passage_to_record(passage: Passage) -> dict:
     return record
 
 
+def letter_to_record(letter: Letter) -> dict:
+    """The letter's metadata as a JSON-ready record (how the index keeps it, so a start need not parse)."""
+    record = asdict(letter)
+    record["date"] = letter.date.isoformat()
+    return record
+
+
+def record_to_letter(record: dict) -> Letter:
+    fields = dict(record)
+    fields["date"] = dt.date.fromisoformat(fields["date"])
+    fields["senders"] = tuple(fields["senders"])
+    fields["signatories"] = tuple(Signatory(s["name"], tuple(s["titles"])) for s in fields["signatories"])
+    fields["header"] = tuple(tuple(pair) for pair in fields["header"])
+    return Letter(**fields)
+
+
 def record_to_passage(record: dict) -> Passage:
     fields = dict(record)
     fields["date"] = dt.date.fromisoformat(fields["date"])

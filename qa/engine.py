@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .config import Settings
-from .corpus import corpus_hash, corpus_stamps, letter_files, load_corpus
+from .corpus import corpus_hash, corpus_stamps, letter_files, load_corpus, refresh_corpus
 from .dense import build_dense_index, dense_search
 from .documents import Letter, Passage
 from .embedder import Embedder, resolve_model
@@ -34,7 +34,8 @@ from .answer_model import shipped_models
 from .candidates import CJK
 from .results import Hit, Response
 from .sentences import SentenceTable, build_sentence_table
-from .letter_cache import LetterShare, load_share, passages_digest, save_share
+from .held_letters import held_letters, letter_entry, stored_letters
+from .letter_cache import LetterShare, load_share, save_share
 from .parse import ParsedLetter
 from .segments import PassageList
 from .store import CORPUS_STAMPS, LETTERS, IndexIdentity, StaleIndex, file_sha256, keep_stamps, open_writer, read_index, reusable_base
@@ -157,16 +158,14 @@ class Engine:
         warning, or IndexNotWritable when `must_save`.
         """
         settings = settings or Settings.from_env()
-        parsed = load_corpus(settings.corpus_dir)
         tokenizer = ChineseTokenizer()
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
         stamps = corpus_stamps(settings.index_dir / CORPUS_STAMPS)  # an unchanged letter is not read again to be hashed
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir), stamps), tokenizer.settings)
         keep_stamps(settings.index_dir, stamps)
-        letters = [letter.letter for letter in parsed]
         if rebuild != "always":
             try:
-                return cls._load(settings, identity, embedder, tokenizer, letters)
+                return cls._load(settings, identity, embedder, tokenizer)
             except StaleIndex as why:
                 if rebuild == "never":
                     raise StaleIndex(f"{why}; run 'qa index --if-stale' to bring it up to date") from None
@@ -175,29 +174,32 @@ class Engine:
             with open_writer(settings.index_dir) as writer:
                 if rebuild != "always":
                     try:  # another process may have built it while this one waited
-                        return cls._load(settings, identity, embedder, tokenizer, letters)
+                        return cls._load(settings, identity, embedder, tokenizer)
                     except StaleIndex:
                         pass
-                # letters the current index holds are kept (their segments reused), the others encoded
+                # letters the current index holds unchanged are kept (their segments reused, their
+                # files not parsed), the others parsed and encoded
                 base = reusable_base(settings.index_dir, identity) if rebuild != "always" else None
-                held = {(letter["source"], letter["sha256"], letter.get("passages_sha256")) for record in base["segments"] for letter in record["letters"]} if base else set()
-                wanted = {(letter.letter.source, stamps.sha256((settings.corpus_dir / letter.letter.source).absolute()), passages_digest(letter.passages)): letter for letter in parsed}
-                removed = {source for source, sha256, digest in held - set(wanted)}
-                new = [letter for key, letter in wanted.items() if key not in held]
+                loaded = refresh_corpus(settings.corpus_dir, held_letters(base, lambda path: stamps.sha256(path.absolute())))
+                new = list(loaded.letters)
+                kept = {letter.source for letter in loaded.every} - {letter.letter.source for letter in new}
+                removed = {letter["source"] for record in base["segments"] for letter in record["letters"]} - kept if base else set()
                 shares = encode_letters(new, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=writer.letters_dir, progress=progress)
-                writer.update(identity, __version__, ((share, share.record(embedder.model_id, tokenizer.settings)) for share in shares), base=base, removed=removed)
-                return cls._load(settings, identity, embedder, tokenizer, letters)
+                records = ((share, {**share.record(embedder.model_id, tokenizer.settings), **letter_entry(letter)}) for letter, share in zip(new, shares, strict=True))
+                writer.update(identity, __version__, records, base=base, removed=removed)
+                return cls._load(settings, identity, embedder, tokenizer)
         except OSError as why:  # not writable (IndexNotWritable), or the disk filled up while writing
             if must_save:
                 raise
             log.warning("the index could not be saved (%s); answering from an index built in memory", describe(why))
+        parsed = load_corpus(settings.corpus_dir)
         shares = list(encode_letters(parsed, settings.corpus_dir, embedder, tokenizer, reuse=rebuild != "always", cache_dir=settings.index_dir / LETTERS, save=False, progress=progress))
-        return cls.from_shares(shares, embedder, tokenizer, letters=letters)
+        return cls.from_shares(shares, embedder, tokenizer, letters=[letter.letter for letter in parsed])
 
     @classmethod
-    def _load(cls, settings: Settings, identity: IndexIdentity, embedder: Embedder, tokenizer: ChineseTokenizer, letters: Sequence[Letter]) -> "Engine":
+    def _load(cls, settings: Settings, identity: IndexIdentity, embedder: Embedder, tokenizer: ChineseTokenizer) -> "Engine":
         stored = read_index(settings.index_dir, identity)
-        return cls(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, embedder, tokenizer, letters, stored.manifest)
+        return cls(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, embedder, tokenizer, stored_letters(stored.manifest), stored.manifest)
 
     @classmethod
     def from_shares(cls, shares: Sequence[LetterShare], embedder: Embedder, tokenizer: ChineseTokenizer, *, letters: Sequence[Letter] = ()) -> "Engine":

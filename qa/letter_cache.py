@@ -24,7 +24,11 @@ import numpy as np
 
 from .documents import Passage, passage_to_record, record_to_passage
 from .sentences import SentenceTable
-from .store import FORMAT_VERSION, PARTIAL
+from .store import PARTIAL
+
+# The shares' own format: unchanged by index formats 6 and 7 (7 changed only the manifest), so
+# an index of format 6 is brought to 7 without encoding a letter again.
+SHARE_FORMAT = 6
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def passages_digest(passages: Sequence[Passage]) -> str:
 def cache_name(source: str, sha256: str, model_id: str, tokenizer: dict[str, str]) -> str:
     """The share's file name. The source name is part of the key because the
     passages' ids and citations name it (two copies of a file are two letters)."""
-    key = json.dumps([FORMAT_VERSION, model_id, tokenizer, source, sha256], sort_keys=True, ensure_ascii=False)
+    key = json.dumps([SHARE_FORMAT, model_id, tokenizer, source, sha256], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + ".npz"
 
 
@@ -61,7 +65,7 @@ def save_share(folder: Path, share: LetterShare, model_id: str, tokenizer: dict[
     """Write a share atomically (a `.partial` file renamed into place)."""
     path = folder / cache_name(share.source, share.sha256, model_id, tokenizer)
     partial = path.with_name(path.name + PARTIAL)
-    header = {"source": share.source, "sha256": share.sha256, "model_id": model_id, "format_version": FORMAT_VERSION}
+    header = {"source": share.source, "sha256": share.sha256, "model_id": model_id, "format_version": SHARE_FORMAT}
     with open(partial, "wb") as out:
         np.savez(
             out,

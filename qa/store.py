@@ -65,7 +65,7 @@ from .segments import FILES as SEGMENT_FILES
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 6  # 6: FAISS parts for added letters
+FORMAT_VERSION = 7  # 7: each letter's metadata in its segment record (a start parses no letter)
 MANIFEST = "manifest.json"
 MARKER = "QA_INDEX"
 CURRENT = "CURRENT"
@@ -279,7 +279,7 @@ class IndexWriter:
             "parts": [dict(part) for part in parts],
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "generation": name,
-            "letters": [{k: v for k, v in letter.items() if k != "first"} for r in segments for letter in r["letters"]],
+            "letters": [{k: v for k, v in letter.items() if k not in ("first", "letter")} for r in segments for letter in r["letters"]],
             "segments": [dict(r) for r in segments],
             "files": {**_file_hashes(staging, skip=set(linked)), **{file_name: digest for file_name, (_, digest) in linked.items()}},
         }
@@ -458,6 +458,8 @@ def manifest_problem(manifest: dict) -> str | None:
             return f"no checksum for {record['name']}/{missing[0]}"
         if not all(isinstance(letter, dict) and isinstance(letter.get("first"), int) and isinstance(letter.get("passages"), int) for letter in record["letters"]):
             return f"segment {record['name']} lists a letter without its passages"
+        if not all(isinstance(letter.get("letter"), dict) and isinstance(letter.get("content_sha256"), str) and isinstance(letter.get("parser"), int) for letter in record["letters"]):
+            return f"segment {record['name']} lists a letter without its metadata"
     if sum(r["passages"] for r in manifest["segments"]) != manifest["passage_count"]:
         return "the segments do not hold passage_count passages"
     for letter in manifest["letters"]:

@@ -327,6 +327,17 @@ def synthetic_share(real, number: int, rng: np.random.Generator, rare: frozenset
     return LetterShare(source, f"{number:064x}", passages, jitter(real.vectors[picks], rng), sentences, tokens)
 
 
+def synthetic_record(share, embedder, tokenizer) -> dict:
+    """A synthetic share's record in the index, with the metadata of a letter made up for it."""
+    from qa.documents import Letter
+    from qa.held_letters import letter_entry
+    from qa.parse import ParsedLetter
+
+    first = share.passages[0]
+    letter = Letter(share.source, first.letter_title, first.date, (), "安全理事会主席")
+    return {**share.record(embedder.model_id, tokenizer.settings), **letter_entry(ParsedLetter(letter, share.passages))}
+
+
 def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
@@ -350,7 +361,7 @@ def bench_size(n: int, real, embedder, tokenizer, questions_file: Path, keep: Pa
                 for j in range(-(-n // LETTER_PASSAGES)):
                     share = synthetic_share(real, j, rng, rare)
                     save_share(writer.letters_dir, share, embedder.model_id, tokenizer.settings)
-                    yield share, share.record(embedder.model_id, tokenizer.settings)
+                    yield share, synthetic_record(share, embedder, tokenizer)
 
             manifest = writer.update(identity, __version__, shares())
         build_s = time.perf_counter() - began
@@ -377,6 +388,7 @@ def add_letter(folder: Path, identity, embedder, tokenizer, number: int) -> dict
     from qa.config import Settings
     from qa.corpus import load_corpus
     from qa.engine import encode_letter
+    from qa.held_letters import letter_entry
     from qa.letter_cache import save_share
     from qa.store import open_writer, reusable_base
 
@@ -390,7 +402,7 @@ def add_letter(folder: Path, identity, embedder, tokenizer, number: int) -> dict
         checked = time.perf_counter()
         base = reusable_base(folder, identity)
         check_s = time.perf_counter() - checked
-        writer.update(identity, __version__, [(added, added.record(embedder.model_id, tokenizer.settings))], base=base)
+        writer.update(identity, __version__, [(added, {**added.record(embedder.model_id, tokenizer.settings), **letter_entry(new)})], base=base)
     return {"add_letter_s": round(time.perf_counter() - began, 2), "add_letter_check_s": round(check_s, 2), "add_letter_encode_s": round(encode_s, 2)}
 
 

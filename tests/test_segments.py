@@ -22,10 +22,12 @@ import pytest
 from qa import store
 from qa.admin import add_letters
 from qa.dense import add_rows, build_dense_index, dense_search
-from qa.documents import Passage
+from qa.documents import Letter, Passage
 from qa.engine import Engine
+from qa.held_letters import letter_entry
 from qa.lexical import LexicalIndex
 from qa.letter_cache import LetterShare
+from qa.parse import ParsedLetter
 from qa.postings import Postings, SegmentedBM25
 from qa.sentences import SentenceTable
 from qa.store import IndexIdentity, open_writer, read_index, reusable_base
@@ -145,7 +147,14 @@ IDENTITY = IndexIdentity("synthetic", "synthetic", {"tokens": "synthetic"})
 
 def _build(folder: Path, shares, *, base: bool = False) -> dict:
     with open_writer(folder) as writer:
-        return writer.update(IDENTITY, "test", ((s, s.record("synthetic", IDENTITY.tokenizer)) for s in shares), base=reusable_base(folder, IDENTITY) if base else None)
+        return writer.update(IDENTITY, "test", ((s, synthetic_record(s)) for s in shares), base=reusable_base(folder, IDENTITY) if base else None)
+
+
+def synthetic_record(share: LetterShare) -> dict:
+    """The share's record in the index, with the metadata of a letter made up for it."""
+    first = share.passages[0]
+    letter = Letter(share.source, first.letter_title, first.date, (), "安全理事会主席")
+    return {**share.record("synthetic", IDENTITY.tokenizer), **letter_entry(ParsedLetter(letter, share.passages))}
 
 
 def test_small_segments_merge_and_the_index_searches_as_one_built_at_once(tmp_path):
