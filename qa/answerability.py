@@ -22,7 +22,7 @@ import jieba
 import numpy as np
 
 from .asked import asks_name, duration_lacking, kind_missing, name_lacking
-from .candidates import LONG_FORMS, SPAN_FEATURES, Candidates, SpecificTerms, letter_context, words_in
+from .candidates import SPAN_FEATURES, Candidates, SpecificTerms, letter_context, stands_in, words_in
 from .documents import Passage
 from .kinds import NUMERAL, PERSON, AnswerKind, Tagger
 from .results import Hit
@@ -196,10 +196,9 @@ def predicate_words(question: str, tagger: Tagger, entities: Sequence[str], lett
     return list(dict.fromkeys(words))
 
 
-def stands_in(word: str, text: str) -> bool:
+def stands_in_folded(word: str, text: str) -> bool:
     """The word, or a form the documents use for it (签署: 签名; 安理会: 安全理事会), stands in text."""
-    folded = SYNONYMS.get(word, word)
-    return word in text or folded in text or any(long in text for long in LONG_FORMS.get(folded, ()))
+    return word in text or stands_in(SYNONYMS.get(word, word), text)
 
 
 def rare_share(words: Sequence[str], text: str) -> float:
@@ -210,7 +209,7 @@ def rare_share(words: Sequence[str], text: str) -> float:
     """
     if not words:
         return 1.0
-    return sum(rarity(w) for w in words if stands_in(w, text)) / sum(rarity(w) for w in words)
+    return sum(rarity(w) for w in words if stands_in_folded(w, text)) / sum(rarity(w) for w in words)
 
 
 def _enclosing(pieces: Sequence[tuple[int, int]], position: int) -> int:
