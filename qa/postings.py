@@ -161,6 +161,9 @@ class SegmentedBM25(LexicalIndex):
         self.offsets = np.cumsum([0] + [len(p.lengths) for p in self.parts])
         self.count = int(self.offsets[-1])
         self.mean_length = float(sum(float(np.sum(p.lengths, dtype=np.float64)) for p in self.parts) / max(self.count, 1))
+        # k1 * (1 - b + b * length / mean length) of each passage, in float64: the same operations
+        # as per posting (so the same bits), done once, not for every posting of every question
+        self.norms = [K1 * ((1 - B) + B * np.asarray(p.lengths, dtype=np.float64) / self.mean_length) for p in self.parts]
 
     @classmethod
     def build(cls, token_lists: Sequence[Sequence[str]]) -> "SegmentedBM25":
@@ -173,14 +176,13 @@ class SegmentedBM25(LexicalIndex):
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         scores = np.zeros(self.count, dtype=np.float32)
         for token in query_tokens:  # a repeated token counts again, as in bm25s
-            found = [(int(offset), part, hit) for offset, part in zip(self.offsets, self.parts) if (hit := part.postings(token)) is not None]
+            found = [(int(offset), norms, hit) for offset, part, norms in zip(self.offsets, self.parts, self.norms) if (hit := part.postings(token)) is not None]
             df = sum(len(docs) for _, _, (docs, _) in found)
             if not df:
                 continue
             # bm25s's arithmetic, to the bit: a float32 idf, the rest in float64, stored as float32
             idf = float(np.float32(math.log(1 + (self.count - df + 0.5) / (df + 0.5))))
-            for offset, part, (docs, freqs) in found:
+            for offset, norms, (docs, freqs) in found:
                 tf = np.asarray(freqs, dtype=np.float64)
-                norm = K1 * ((1 - B) + B * np.asarray(part.lengths[docs], dtype=np.float64) / self.mean_length)
-                scores[docs + offset] += (idf * tf / (norm + tf)).astype(np.float32)
+                scores[offset : offset + len(norms)][docs] += (idf * tf / (norms[docs] + tf)).astype(np.float32)
         return scores
