@@ -5,6 +5,7 @@
     .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--keep DIR] [--json]
     .venv/bin/python scripts/bench_scale.py --add DIR/index-N LETTER [--json]
     .venv/bin/python scripts/bench_scale.py --format-7 DIR/index-N   (a kept index of format 6, before --add)
+    .venv/bin/python scripts/bench_scale.py --components DIR/index-N QUESTIONS   (CPU ms per stage of a query)
 
 --encoders: each backend (torch float32, onnx float32, onnx-int8) encodes the letters' passages
 and sentences (the texts the index embeds), rounds interleaved so that all see the same load on a
@@ -508,6 +509,53 @@ def answer_index(folder: Path, questions_file: Path, recall: int | None = None) 
     }
 
 
+def components(folder: Path, questions_file: Path, count: int) -> dict:
+    """--components: the CPU time (all threads) of each stage of `search`/`ask` on a kept index,
+    per question (mean, p50, p95 ms over the first `count` bench questions, after a warm-up
+    question), and the answering process's resident memory by the file it maps."""
+    from collections import defaultdict
+
+    from qa.config import Settings
+    from qa.dense import dense_search
+    from qa.embedder import Embedder, resolve_model
+    from qa.engine import CANDIDATE_POOL, SENTENCE_PROBES, Engine
+    from qa.store import IndexIdentity, read_index, read_manifest
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    manifest = read_manifest(folder)
+    stored = read_index(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], manifest["tokenizer"]))
+    tokenizer = ChineseTokenizer()
+    engine = Engine(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend)), tokenizer)
+    questions = json.loads(questions_file.read_text(encoding="utf-8"))[:count]
+    engine.ask(questions[0])
+    stages = {
+        "encode": lambda q, v, c: engine.encode_question(q),
+        "passage_ivf": lambda q, v, c: c.update(p for p, _ in dense_search(engine.dense, v, CANDIDATE_POOL)),
+        "sentence_ivf": lambda q, v, c: c.update(int(engine.sentences.passage[r]) for r, _ in dense_search(engine.sentence_index, v, CANDIDATE_POOL, probes=SENTENCE_PROBES)),
+        "rescore": lambda q, v, c: [engine._dense_score(p, v) for p in c],
+        "bm25": lambda q, v, c: engine.lexical_ranking(tokenizer.question_text(q), CANDIDATE_POOL),
+        "search_encoded": lambda q, v, c: engine.search_encoded(q, v, 5),
+        "ask_encoded": lambda q, v, c: engine.ask_encoded(q, v, 5),
+    }
+    spent = defaultdict(list)
+    for question in questions:
+        query, candidates = engine.encode_question(question), set()
+        for name, stage in stages.items():
+            began = time.process_time()
+            stage(question, query, candidates)
+            spent[name].append(1000 * (time.process_time() - began))
+    row = {f"{name}_ms": [round(float(np.mean(ms)), 1), round(percentile(ms, 50), 1), round(percentile(ms, 95), 1)] for name, ms in spent.items()}
+    mapped, current = defaultdict(int), "[anonymous]"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            current = fields[5].rsplit("/", 1)[-1] if len(fields) > 5 and fields[5].startswith("/") else "[anonymous]"
+        elif fields[0] == "Rss:":
+            mapped[current] += int(fields[1])
+    return {"passages": len(engine.passages), "questions": len(questions), **row, "rss_mb_by_file": {name: round(kb / 1024) for name, kb in sorted(mapped.items(), key=lambda item: -item[1])[:10]}, "load_average": round(os.getloadavg()[0], 2)}
+
+
 def bench_sizes(sizes: list[int], keep: Path | None = None) -> list[dict]:
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
@@ -534,12 +582,16 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
     parser.add_argument("--add", nargs=2, metavar=("INDEX", "LETTER"), help="add the corpus's letter number LETTER to a kept index, timed")
+    parser.add_argument("--components", nargs=2, metavar=("INDEX", "QUESTIONS"), help="CPU ms of each stage of search/ask on a kept index, over the first QUESTIONS bench questions")
     parser.add_argument("--format-7", type=Path, metavar="INDEX", help="mark a kept index of format 6 as format 7, its letters' metadata made from its passages")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
     parser.add_argument("--recall", type=int, help="with --answer: the questions the recall is taken over (exact search reads every vector)")
     args = parser.parse_args()
     if args.answer:
         print(json.dumps(answer_index(*args.answer, args.recall)))
+        return
+    if args.components:
+        print(json.dumps(components(Path(args.components[0]), CACHE / "questions.json", int(args.components[1]))))
         return
     if args.format_7:
         kept_as_format_7(args.format_7)
