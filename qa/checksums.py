@@ -54,6 +54,17 @@ class VerifiedFiles:
         self._stamp(key, stat, [stat.st_size, stat.st_mtime_ns, stat.st_ino, digest])
         return digest
 
+    def carry(self, links: dict[Path, Path]) -> None:
+        """Stamp each new hard link (target: source) as its source is stamped: the same inode,
+        size and modification time, so the same file. Every other stamp is kept too (a later
+        check drops those of files gone), so a link into a new generation is not read again."""
+        self.checked = {**self.stamps, **self.checked}
+        for target, source in links.items():
+            stamp = self.checked.get(source.relative_to(self.root).as_posix())
+            stat = target.stat()
+            if isinstance(stamp, list) and len(stamp) == 4 and stamp[:3] == [stat.st_size, stat.st_mtime_ns, stat.st_ino]:
+                self.checked[target.relative_to(self.root).as_posix()] = stamp
+
     def _stamp(self, key: str, stat: os.stat_result, stamp: list) -> None:
         if time.time() - stat.st_mtime > SETTLED_S:
             self.checked[key] = stamp

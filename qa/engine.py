@@ -39,6 +39,7 @@ from .letter_cache import LetterShare, load_share, save_share
 from .parse import ParsedLetter
 from .segments import PassageList
 from .store import CORPUS_STAMPS, LETTERS, IndexIdentity, StaleIndex, file_sha256, keep_stamps, open_writer, read_index, reusable_base
+from .upgrade import upgrade_index
 from .tokens import ChineseTokenizer
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class Engine:
         try:
             with open_writer(settings.index_dir) as writer:
                 if rebuild != "always":
+                    upgrade_index(writer, progress=progress)  # an index of the format before: its vocabularies alone rewritten
                     try:  # another process may have built it while this one waited
                         return cls._load(settings, identity, embedder, tokenizer)
                     except StaleIndex:

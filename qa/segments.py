@@ -6,7 +6,7 @@
       passage_dates.npy     int32 proleptic ordinal of each passage's date (for date filters)
       vectors.npy           float32 passage embeddings (L2-normalised)
       sentence_*.npy        each sentence's passage (in the segment), offsets and embedding
-      terms.json, term_*.npy, doc_lengths.npy   the BM25 postings (`qa.postings`)
+      terms.marisa, term_*.npy, doc_lengths.npy   the BM25 postings (`qa.postings`)
 
 A segment is written as `NAME.partial` and renamed when complete; the SHA-256 of each of its
 files is computed then, once, and carried in every generation manifest that uses it. A reader
@@ -255,13 +255,20 @@ def write_segment(folder: Path, name: str, chunks: Iterable[Chunk]) -> dict:
         np.save(staging / f"{array_name}.npy", array)
     del arrays, vectors, sentence_parts
     (Postings.concatenate(postings) if len(postings) != 1 else postings[0]).save(staging)
+    files = seal(staging, FILES)
+    return {"name": name, "passages": count, "sentences": sentence_count, "letters": letters, "files": files}
+
+
+def seal(staging: Path, written: Iterable[str]) -> dict[str, str]:
+    """Flush the files `written` in a segment's staging folder (`NAME.partial`), rename it NAME,
+    and return their checksums, computed here once."""
     files = {}
-    for file_name in FILES:
+    for file_name in written:
         with open(staging / file_name, "rb+") as handle:
             os.fsync(handle.fileno())
         files[file_name] = file_sha256(staging / file_name)
-    os.rename(staging, folder / name)
-    return {"name": name, "passages": count, "sentences": sentence_count, "letters": letters, "files": files}
+    os.rename(staging, staging.with_name(staging.name.removesuffix(PARTIAL)))
+    return files
 
 
 def _first(chunk: Chunk, letter: dict) -> int:

@@ -65,7 +65,7 @@ from .segments import FILES as SEGMENT_FILES
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 7  # 7: each letter's metadata in its segment record (a start parses no letter)
+FORMAT_VERSION = 8  # 8: BM25 vocabularies as memory-mapped tries (`qa.postings`; format 7 is upgraded in place, `qa.upgrade`)
 MANIFEST = "manifest.json"
 MARKER = "QA_INDEX"
 CURRENT = "CURRENT"
@@ -175,7 +175,7 @@ class IndexWriter:
             for record in segments:
                 if removed & {letter["source"] for letter in record["letters"]}:
                     chunk = Segment(self.segments_dir / record["name"], record).chunk(drop=removed)
-                    record = write_segment(self.segments_dir, self._segment_name(), [chunk]) if chunk.passages else None
+                    record = write_segment(self.segments_dir, self.segment_name(), [chunk]) if chunk.passages else None
                 if record:
                     kept.append(record)
             segments = kept
@@ -186,10 +186,10 @@ class IndexWriter:
             chunks.append(share_chunk(share, record))
             size += len(share.passages)
             if size >= SEGMENT_PASSAGES:
-                segments.append(write_segment(self.segments_dir, self._segment_name(), chunks))
+                segments.append(write_segment(self.segments_dir, self.segment_name(), chunks))
                 chunks, size = [], 0
         if chunks:
-            segments.append(write_segment(self.segments_dir, self._segment_name(), chunks))
+            segments.append(write_segment(self.segments_dir, self.segment_name(), chunks))
         del chunks
         segments = self._merge_small(segments)
         loaded = [Segment(self.segments_dir / r["name"], r) for r in segments]
@@ -241,9 +241,9 @@ class IndexWriter:
         if len(segments) - first < 2:
             return segments
         chunks = [Segment(self.segments_dir / r["name"], r).chunk() for r in segments[first:]]
-        return segments[:first] + [write_segment(self.segments_dir, self._segment_name(), chunks)]
+        return segments[:first] + [write_segment(self.segments_dir, self.segment_name(), chunks)]
 
-    def _segment_name(self) -> str:
+    def segment_name(self) -> str:
         self._written += 1
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         return f"seg-{stamp}-{os.getpid()}-{self._written}"
@@ -286,6 +286,10 @@ class IndexWriter:
         _write_synced(staging / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
         _fsync_tree(staging)
         os.rename(staging, self.folder / name)
+        if linked:  # links of files checked already: stamped as their sources, so not read again at load
+            verified = _verified(self.folder)
+            verified.carry({self.folder / name / file_name: source for file_name, (source, _) in linked.items()})
+            keep_stamps(self.folder, verified)
         _write_synced(self.folder / (CURRENT + PARTIAL), name + "\n")
         os.replace(self.folder / (CURRENT + PARTIAL), self.folder / CURRENT)
         self._remove_retired(keep=name, segments={r["name"] for r in segments})
@@ -426,9 +430,10 @@ _FIELDS: dict[str, type] = {
 }
 
 
-def manifest_problem(manifest: dict) -> str | None:
+def manifest_problem(manifest: dict, segment_files: Sequence[str] = SEGMENT_FILES) -> str | None:
     """What is wrong with a manifest's fields, or None: every field present with
-    its type, counts not negative, a checksum for every index file."""
+    its type, counts not negative, a checksum for every index file (`segment_files` in each
+    segment: those of this format unless told)."""
     for name, kind in _FIELDS.items():
         if name not in manifest:
             return f"it lacks {name!r}"
@@ -453,7 +458,7 @@ def manifest_problem(manifest: dict) -> str | None:
             return "'segments' holds an entry without a name or its files' checksums"
         if not (isinstance(record.get("passages"), int) and isinstance(record.get("sentences"), int) and isinstance(record.get("letters"), list)):
             return f"segment {record['name']} lacks its counts or letters"
-        missing = [name for name in SEGMENT_FILES if name not in record["files"]]
+        missing = [name for name in segment_files if name not in record["files"]]
         if missing:
             return f"no checksum for {record['name']}/{missing[0]}"
         if not all(isinstance(letter, dict) and isinstance(letter.get("first"), int) and isinstance(letter.get("passages"), int) for letter in record["letters"]):

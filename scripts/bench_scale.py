@@ -4,6 +4,8 @@
     .venv/bin/python scripts/bench_scale.py --dense [--sizes 10000,100000,1000000] [--json]
     .venv/bin/python scripts/bench_scale.py [--sizes 10000,100000,1000000] [--keep DIR] [--json]
     .venv/bin/python scripts/bench_scale.py --add DIR/index-N LETTER [--json]
+    .venv/bin/python scripts/bench_scale.py --format-7 DIR/index-N   (a kept index of format 6, before --add)
+    .venv/bin/python scripts/bench_scale.py --components DIR/index-N QUESTIONS   (CPU ms per stage of a query)
 
 --encoders: each backend (torch float32, onnx float32, onnx-int8) encodes the letters' passages
 and sentences (the texts the index embeds), rounds interleaved so that all see the same load on a
@@ -410,18 +412,50 @@ def add_to_kept(folder: Path, number: int) -> dict:
     """--add: one more letter added to a kept index (its checksum stamps written by the last add)."""
     from qa.config import Settings
     from qa.embedder import Embedder, resolve_model
-    from qa.store import IndexIdentity, read_manifest
+    from qa.store import IndexIdentity, open_writer, read_manifest
     from qa.tokens import ChineseTokenizer
+    from qa.upgrade import upgrade_index
 
     settings = Settings.from_env()
     embedder = Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
     tokenizer = ChineseTokenizer()
+    began = time.perf_counter()
+    with open_writer(folder) as writer:  # an index of the format before: its vocabularies rewritten, as any qa command does
+        upgraded = upgrade_index(writer, progress=True)
+    upgrade_s = time.perf_counter() - began
     manifest = read_manifest(folder)
     row = add_letter(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], tokenizer.settings), embedder, tokenizer, number)
-    return {"passages": read_manifest(folder)["passage_count"], **row, "load_average": round(os.getloadavg()[0], 2)}
+    return {"passages": read_manifest(folder)["passage_count"], **row, **({"upgrade_s": round(upgrade_s, 1)} if upgraded else {}), "load_average": round(os.getloadavg()[0], 2)}
 
 
-def answer_index(folder: Path, questions_file: Path) -> dict:
+def kept_as_format_7(folder: Path) -> None:
+    """--format-7: a kept index of format 6 (built before the letters' metadata was kept) with each
+    letter's metadata made from its passages, as `synthetic_record` makes it, and marked format 7,
+    so that `upgrade_index` can bring it up to date in place (format 6 itself is rebuilt from the
+    letter shares: an hour at 1M). Only the current generation's manifest is rewritten."""
+    from qa.documents import Letter, record_to_passage
+    from qa.held_letters import letter_entry
+    from qa.parse import ParsedLetter
+    from qa.store import MANIFEST, SEGMENTS, current_generation
+
+    path = current_generation(folder) / MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest["format_version"] != 6:
+        sys.exit(f"{path} is of format {manifest['format_version']}, not 6")
+    for record in manifest["segments"]:
+        text = (folder / SEGMENTS / record["name"] / "passages.jsonl").read_bytes()
+        offsets = np.load(folder / SEGMENTS / record["name"] / "passage_offsets.npy")
+        for letter in record["letters"]:
+            passages = tuple(record_to_passage(json.loads(text[offsets[i] : offsets[i + 1]])) for i in range(letter["first"], letter["first"] + letter["passages"]))
+            made = Letter(letter["source"], passages[0].letter_title, passages[0].date, (), "安全理事会主席")
+            letter.update(letter_entry(ParsedLetter(made, passages)))
+    manifest["format_version"] = 7
+    staging = path.with_name(MANIFEST + ".partial")
+    staging.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(staging, path)
+
+
+def answer_index(folder: Path, questions_file: Path, recall: int | None = None) -> dict:
     """Run in a fresh process: load the index, answer the questions, report latency, RSS and recall."""
     from qa.config import Settings
     from qa.dense import dense_search
@@ -439,7 +473,7 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     load_s = time.perf_counter() - began
     questions = json.loads(questions_file.read_text(encoding="utf-8"))
     engine.ask(questions[0])  # first-call set-up (jieba, glossary) is not latency
-    search_ms, ask_ms, recall, sentence_recall = [], [], [], []
+    search_ms, ask_ms, passage_recall, sentence_recall = [], [], [], []
     for question in questions:
         began = time.perf_counter()
         engine.search(question)
@@ -452,10 +486,10 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     # exact search reads every vector: at 1M passages (5.5M vectors, 8 GB) the recall is taken
     # over the first questions only, as many as RECALL_VECTORS vectors read allow
-    recall_questions = questions[: max(20, RECALL_VECTORS // (len(engine.vectors) + len(engine.sentences.vectors)))]
+    recall_questions = questions[: max(20, RECALL_VECTORS // (len(engine.vectors) + len(engine.sentences.vectors))) if recall is None else recall]
     for question in recall_questions:
         query = engine.encode_question(question)
-        for index, vectors, probes, out in ((engine.dense, engine.vectors, None, recall), (engine.sentence_index, engine.sentences.vectors, SENTENCE_PROBES, sentence_recall)):
+        for index, vectors, probes, out in ((engine.dense, engine.vectors, None, passage_recall), (engine.sentence_index, engine.sentences.vectors, SENTENCE_PROBES, sentence_recall)):
             exact = set(np.argsort(-(vectors @ query))[:10].tolist())
             out.append(len(exact & {p for p, _ in dense_search(index, query, 10, probes=probes)}) / 10)
     return {
@@ -467,12 +501,59 @@ def answer_index(folder: Path, questions_file: Path) -> dict:
         "search_p95_ms": round(percentile(search_ms, 95), 1),
         "ask_p50_ms": round(percentile(ask_ms, 50), 1),
         "ask_p95_ms": round(percentile(ask_ms, 95), 1),
-        "recall_at_10": round(float(np.mean(recall)), 4),
-        "sentence_recall_at_10": round(float(np.mean(sentence_recall)), 4),
+        "recall_at_10": round(float(np.mean(passage_recall)), 4) if passage_recall else None,
+        "sentence_recall_at_10": round(float(np.mean(sentence_recall)), 4) if sentence_recall else None,
         "questions": len(questions),
         "recall_questions": len(recall_questions),
         "load_average": round(os.getloadavg()[0], 2),  # 1 minute, as the answering ends
     }
+
+
+def components(folder: Path, questions_file: Path, count: int) -> dict:
+    """--components: the CPU time (all threads) of each stage of `search`/`ask` on a kept index,
+    per question (mean, p50, p95 ms over the first `count` bench questions, after a warm-up
+    question), and the answering process's resident memory by the file it maps."""
+    from collections import defaultdict
+
+    from qa.config import Settings
+    from qa.dense import dense_search
+    from qa.embedder import Embedder, resolve_model
+    from qa.engine import CANDIDATE_POOL, SENTENCE_PROBES, Engine
+    from qa.store import IndexIdentity, read_index, read_manifest
+    from qa.tokens import ChineseTokenizer
+
+    settings = Settings.from_env()
+    manifest = read_manifest(folder)
+    stored = read_index(folder, IndexIdentity(manifest["model_id"], manifest["corpus_hash"], manifest["tokenizer"]))
+    tokenizer = ChineseTokenizer()
+    engine = Engine(stored.passages, stored.vectors, stored.dense, stored.lexical, stored.sentences, stored.sentence_index, Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend)), tokenizer)
+    questions = json.loads(questions_file.read_text(encoding="utf-8"))[:count]
+    engine.ask(questions[0])
+    stages = {
+        "encode": lambda q, v, c: engine.encode_question(q),
+        "passage_ivf": lambda q, v, c: c.update(p for p, _ in dense_search(engine.dense, v, CANDIDATE_POOL)),
+        "sentence_ivf": lambda q, v, c: c.update(int(engine.sentences.passage[r]) for r, _ in dense_search(engine.sentence_index, v, CANDIDATE_POOL, probes=SENTENCE_PROBES)),
+        "rescore": lambda q, v, c: [engine._dense_score(p, v) for p in c],
+        "bm25": lambda q, v, c: engine.lexical_ranking(tokenizer.question_text(q), CANDIDATE_POOL),
+        "search_encoded": lambda q, v, c: engine.search_encoded(q, v, 5),
+        "ask_encoded": lambda q, v, c: engine.ask_encoded(q, v, 5),
+    }
+    spent = defaultdict(list)
+    for question in questions:
+        query, candidates = engine.encode_question(question), set()
+        for name, stage in stages.items():
+            began = time.process_time()
+            stage(question, query, candidates)
+            spent[name].append(1000 * (time.process_time() - began))
+    row = {f"{name}_ms": [round(float(np.mean(ms)), 1), round(percentile(ms, 50), 1), round(percentile(ms, 95), 1)] for name, ms in spent.items()}
+    mapped, current = defaultdict(int), "[anonymous]"
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and not fields[0].endswith(":"):
+            current = fields[5].rsplit("/", 1)[-1] if len(fields) > 5 and fields[5].startswith("/") else "[anonymous]"
+        elif fields[0] == "Rss:":
+            mapped[current] += int(fields[1])
+    return {"passages": len(engine.passages), "questions": len(questions), **row, "rss_mb_by_file": {name: round(kb / 1024) for name, kb in sorted(mapped.items(), key=lambda item: -item[1])[:10]}, "load_average": round(os.getloadavg()[0], 2)}
 
 
 def bench_sizes(sizes: list[int], keep: Path | None = None) -> list[dict]:
@@ -501,10 +582,19 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--keep", type=Path, help="with --sizes: build each index in KEEP/index-N and keep it")
     parser.add_argument("--add", nargs=2, metavar=("INDEX", "LETTER"), help="add the corpus's letter number LETTER to a kept index, timed")
+    parser.add_argument("--components", nargs=2, metavar=("INDEX", "QUESTIONS"), help="CPU ms of each stage of search/ask on a kept index, over the first QUESTIONS bench questions")
+    parser.add_argument("--format-7", type=Path, metavar="INDEX", help="mark a kept index of format 6 as format 7, its letters' metadata made from its passages")
     parser.add_argument("--answer", nargs=2, type=Path, help=argparse.SUPPRESS)  # the fresh answering process of --sizes
+    parser.add_argument("--recall", type=int, help="with --answer: the questions the recall is taken over (exact search reads every vector)")
     args = parser.parse_args()
     if args.answer:
-        print(json.dumps(answer_index(*args.answer)))
+        print(json.dumps(answer_index(*args.answer, args.recall)))
+        return
+    if args.components:
+        print(json.dumps(components(Path(args.components[0]), CACHE / "questions.json", int(args.components[1]))))
+        return
+    if args.format_7:
+        kept_as_format_7(args.format_7)
         return
     if args.add:
         rows = [add_to_kept(Path(args.add[0]), int(args.add[1]))]
