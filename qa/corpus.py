@@ -59,6 +59,7 @@ class CorpusLoad:
     skipped: tuple[Skipped, ...] = ()  # not loaded
     warnings: tuple[Skipped, ...] = ()  # loaded, but suspicious
     every: tuple[Letter, ...] = ()  # every letter loaded, parsed or held, in file-name order
+    contents: tuple[str, ...] = ()  # the `content_digest` of each of `every`
 
 
 def read_letter_text(path: Path) -> str:
@@ -114,7 +115,7 @@ def read_corpus(corpus_dir: Path, held: Callable[[Path], HeldLetter | None] = la
                 warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
             letters.append(parsed)
         every.append(known.letter)
-    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings), tuple(every))
+    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings), tuple(every), tuple(seen))
 
 
 def content_key(parsed: ParsedLetter) -> tuple:
