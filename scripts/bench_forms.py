@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.corpus import load_letter  # noqa: E402
-from tests.letter_forms import FIX_FORMS, FORMS, HELD_OUT_FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
+from tests.letter_forms import FIX_FORMS, FORMS, HELD_OUT_FORMS, NEW_FORMS, UNSEEN_FORMS, normalise_space, write_form  # noqa: E402
 
 
 def passage_key(passage) -> tuple:
@@ -46,12 +46,13 @@ def texts_reproduced(expected, parsed) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pdf", action="store_true", help="time the PDF libraries on the generated PDFs")
+    parser.add_argument("--forms", nargs="+", help="only these forms")
     args = parser.parse_args()
     letters = sorted((ROOT / "corpus").glob("*.txt"))
     with tempfile.TemporaryDirectory() as folder:
         print(f"{'form':16}" + "".join(f"{p.name[:3]:>8}" for p in letters) + f"{'all':>10}{'texts':>10}")
         pdfs = []
-        for form in FORMS + NEW_FORMS + HELD_OUT_FORMS + FIX_FORMS:
+        for form in args.forms or FORMS + NEW_FORMS + HELD_OUT_FORMS + FIX_FORMS + UNSEEN_FORMS:
             cells, hit, texts, total = [], 0, 0, 0
             for source in letters:
                 expected = load_letter(source)
