@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from .footmarks import raise_footnote_marks
 from .readers.base import Document, Line
 from .readers.text import display_width
+from .script import fold_script
 from .textclean import clean, ends_sentence
 
 TITLE_START = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -437,13 +438,13 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
         short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (
             ends_sentence(previous.text) and not flat.full_first_line(line, group, following) and not flat.wrapped_under_label(previous, group, line)
         )
-    if line.gap_before or short_of_margin or SIGNED.search(previous.text):
+    if line.gap_before or short_of_margin or SIGNED.search(fold_script(previous.text)):
         return True
-    if TITLE_LINE.match(_join_text([member.text for member in group])) and not text.startswith("的附件"):
+    if TITLE_LINE.match(fold_script(_join_text([member.text for member in group]))) and not text.startswith("的附件"):
         return True  # a title ends with 的信 (or 的附件, which a narrow page may wrap), full line or not
     if gaps_known and line.gap_before is False:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
-    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
+    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(fold_script(text)):
         return True
     if flat is not None and flat.ends_block(line, group, following):
         return True
