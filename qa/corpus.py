@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 # A letter's text after its title, in characters, below which it is reported as implausibly
 # short (a truncated or mistaken file): the shortest letters run to a few hundred characters.
 MIN_LETTER_CHARS = 200
+# Files of other formats in the folder above this many are reported in one line.
+MANY_OTHER_FILES = 10
 
 
 class CorpusError(ValueError):
@@ -174,11 +177,16 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
     root = corpus_dir.resolve()
     files: list[Path] = []
     refused: list[Skipped] = []
+    other: list[Path] = []
     for path in sorted(corpus_dir.iterdir()):
         if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
         if path.is_symlink():
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+                refused.append(Skipped(path.name, "a link that loops back on itself (it leads to no file); refused"))
+                continue
             if not target.exists():
                 refused.append(Skipped(path.name, f"a link to {path.readlink()}, which does not exist"))
                 continue
@@ -188,10 +196,21 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
         if not path.is_file():
             refused.append(Skipped(path.name, "not a regular file"))
         elif path.suffix.lower() not in SUFFIXES:
-            refused.append(Skipped(path.name, f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"))
+            other.append(path)
         else:
             files.append(path)
-    return files, refused
+    return files, refused + _other_formats(other)
+
+
+def _other_formats(paths: list[Path]) -> list[Skipped]:
+    """Files of formats qa does not read, one line each; many (a folder of photos, data
+    files) in one line counting them by extension, so the letters' own lines stay readable."""
+    reads = f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"
+    if len(paths) <= MANY_OTHER_FILES:
+        return [Skipped(path.name, reads) for path in paths]
+    counts = Counter(path.suffix.lower() or "no extension" for path in paths)
+    kinds = ", ".join(f"{count:,} {suffix}" for suffix, count in counts.most_common())
+    return [Skipped(f"{len(paths):,} files ({kinds})", reads)]
 
 
 def without_file_name(message: str, path: Path) -> str:
