@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import describe
-from .corpus import CorpusError, content_digest, corpus_stamps, letter_files, load_letter, read_corpus, without_file_name
+from .corpus import MANY_OTHER_FILES, CorpusError, broken_link, content_digest, corpus_stamps, letter_files, load_letter, other_formats, read_corpus, without_file_name
 from .held_letters import held_letters
 from .readers import SUFFIXES
 from .store import CORPUS_STAMPS, PARTIAL, StaleIndex, file_sha256, open_writer, read_manifest
@@ -142,13 +142,16 @@ def _letter_paths(paths: Iterable[Path], refused: list[str]) -> list[Path]:
         if not path.is_dir():
             files.append(path)
             continue
+        others = []
         for child in sorted(path.iterdir()):
             if child.name.startswith(".") or child.is_dir():
                 continue
             if child.suffix.lower() in SUFFIXES:
                 files.append(child)
             else:
-                refused.append(f"{child}: not a format qa reads ({', '.join(sorted(SUFFIXES))})")
+                others.append(child)
+        many = len(others) > MANY_OTHER_FILES  # then one line counts them
+        refused.extend(f"{path}: {item}" if many else f"{path / item.name}: {item.reason}" for item in other_formats(others))
     return files
 
 
@@ -156,7 +159,8 @@ def _already_present(path: Path, corpus_dir: Path) -> bool:
     """True when the corpus holds this very file; LetterError when its name is
     taken by a different one (never overwritten)."""
     if not path.is_file():
-        raise LetterError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+        problem = broken_link(path) if path.is_symlink() else None
+        raise LetterError(f"{path}: {problem or ('not a regular file' if path.exists() else 'no such file')}")
     target = corpus_dir / path.name
     if not (target.exists() or target.is_symlink()):
         return False

@@ -182,14 +182,11 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
         if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
         if path.is_symlink():
-            try:
-                target = path.resolve()
-            except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
-                refused.append(Skipped(path.name, "a link that loops back on itself (it leads to no file); refused"))
+            problem = broken_link(path)
+            if problem:
+                refused.append(Skipped(path.name, problem))
                 continue
-            if not target.exists():
-                refused.append(Skipped(path.name, f"a link to {path.readlink()}, which does not exist"))
-                continue
+            target = path.resolve()
             if not target.is_relative_to(root):
                 refused.append(Skipped(path.name, f"a link to {target}, outside the corpus folder; refused"))
                 continue
@@ -199,10 +196,19 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
             other.append(path)
         else:
             files.append(path)
-    return files, refused + _other_formats(other)
+    return files, refused + other_formats(other)
 
 
-def _other_formats(paths: list[Path]) -> list[Skipped]:
+def broken_link(path: Path) -> str | None:
+    """Why the symbolic link `path` leads to no file (a loop, a missing target), or None."""
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        return "a link that loops back on itself (it leads to no file); refused"
+    return None if target.exists() else f"a link to {path.readlink()}, which does not exist"
+
+
+def other_formats(paths: list[Path]) -> list[Skipped]:
     """Files of formats qa does not read, one line each; many (a folder of photos, data
     files) in one line counting them by extension, so the letters' own lines stay readable."""
     reads = f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"

@@ -13,6 +13,8 @@ from dataclasses import replace
 import pytest
 
 from qa import corpus
+from qa.admin import add_letters
+from qa.config import Settings
 from qa.corpus import read_corpus
 from qa.engine import Engine
 from qa.readers import LARGEST_MB
@@ -94,3 +96,19 @@ def test_an_index_written_by_a_newer_qa_is_left_as_it_is(engine, settings, tmp_p
         Engine.open(replace(settings, index_dir=index), embedder=engine.embedder)
     assert {path: path.read_bytes() for path in index.rglob("*") if path.is_file() and not path.name.endswith(".lock")} == before
     assert os.path.isdir(current_generation(index))
+
+
+def test_an_add_of_a_folder_names_a_looping_link_and_counts_what_is_no_letter(folder, tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    (incoming / "a.txt").symlink_to("b.txt")
+    (incoming / "b.txt").symlink_to("a.txt")
+    for i in range(40):
+        (incoming / f"scan_{i}.png").write_bytes(b"\x89PNG")
+    settings = Settings.from_env(corpus_dir=folder, index_dir=tmp_path / "index")
+    result = add_letters(settings, [incoming])
+    assert result.added == [] and result.refused == [
+        f"{incoming}: 40 files (40 .png): not a format qa reads (.docx, .md, .pdf, .txt)",
+        *(f"{incoming / name}: a link that loops back on itself (it leads to no file); refused" for name in ("a.txt", "b.txt")),
+    ]
+    assert sorted(path.name for path in folder.iterdir()) == sorted(p.name for p in CORPUS.glob("*.txt"))[:2]
