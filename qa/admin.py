@@ -19,9 +19,10 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import describe
-from .corpus import CorpusError, content_key, letter_files, load_letter, read_corpus, without_file_name
+from .corpus import MANY_OTHER_FILES, CorpusError, broken_link, content_digest, corpus_stamps, letter_files, load_letter, other_formats, read_corpus, without_file_name
+from .held_letters import held_letters
 from .readers import SUFFIXES
-from .store import PARTIAL, file_sha256, open_writer
+from .store import CORPUS_STAMPS, PARTIAL, StaleIndex, file_sha256, open_writer, read_manifest
 
 COPYING = ".qa-adding"  # a letter being copied into the corpus: .NAME.qa-adding.partial
 
@@ -63,7 +64,7 @@ def add_letters(settings: Settings, paths: Sequence[Path], *, embedder=None, pro
     with open_writer(settings.index_dir) as writer:
         _clean_copies(corpus_dir)
         letters = []
-        known: dict[tuple, str] | None = None  # each corpus letter's content -> its file name, read when first needed
+        known: dict[str, str] | None = None  # each corpus letter's content digest -> its file name, read when first needed
         for path in files:
             try:
                 if _already_present(path, corpus_dir):
@@ -71,8 +72,8 @@ def add_letters(settings: Settings, paths: Sequence[Path], *, embedder=None, pro
                     continue
                 parsed = load_letter(path)
                 if known is None:
-                    known = {content_key(letter): letter.letter.source for letter in read_corpus(corpus_dir).letters}
-                same = known.setdefault(content_key(parsed), path.name)
+                    known = _corpus_contents(settings)
+                same = known.setdefault(content_digest(parsed), path.name)
                 if same != path.name:
                     raise LetterError(f"{path}: the same letter as {same} (the same passages under another name); not added")
                 letters.append((path, parsed))
@@ -120,6 +121,19 @@ def remove_letter(settings: Settings, given: str, *, embedder=None, progress: bo
         return matches[0].name, Engine.open(settings, embedder=embedder, progress=progress)
 
 
+def _corpus_contents(settings: Settings) -> dict[str, str]:
+    """Each corpus letter's `content_digest` -> its file name. The index keeps the digests of the
+    letters it holds unchanged, so only the other files are parsed (an archive is not read whole
+    to add one letter)."""
+    stamps = corpus_stamps(settings.index_dir / CORPUS_STAMPS)
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except StaleIndex:  # no index yet, or one this qa cannot read: every letter is parsed
+        manifest = None
+    loaded = read_corpus(settings.corpus_dir, held_letters(manifest, lambda path: stamps.sha256(path.absolute())))
+    return {content: letter.source for content, letter in zip(loaded.contents, loaded.every, strict=True)}
+
+
 def _letter_paths(paths: Iterable[Path], refused: list[str]) -> list[Path]:
     """The files to add: each file given, and the letter files of each folder given (in name
     order; hidden files and subfolders are passed over, another format is refused)."""
@@ -128,13 +142,16 @@ def _letter_paths(paths: Iterable[Path], refused: list[str]) -> list[Path]:
         if not path.is_dir():
             files.append(path)
             continue
+        others = []
         for child in sorted(path.iterdir()):
             if child.name.startswith(".") or child.is_dir():
                 continue
             if child.suffix.lower() in SUFFIXES:
                 files.append(child)
             else:
-                refused.append(f"{child}: not a format qa reads ({', '.join(sorted(SUFFIXES))})")
+                others.append(child)
+        many = len(others) > MANY_OTHER_FILES  # then one line counts them
+        refused.extend(f"{path}: {item}" if many else f"{path / item.name}: {item.reason}" for item in other_formats(others))
     return files
 
 
@@ -142,7 +159,8 @@ def _already_present(path: Path, corpus_dir: Path) -> bool:
     """True when the corpus holds this very file; LetterError when its name is
     taken by a different one (never overwritten)."""
     if not path.is_file():
-        raise LetterError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+        problem = broken_link(path) if path.is_symlink() else None
+        raise LetterError(f"{path}: {problem or ('not a regular file' if path.exists() else 'no such file')}")
     target = corpus_dir / path.name
     if not (target.exists() or target.is_symlink()):
         return False

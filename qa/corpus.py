@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 # A letter's text after its title, in characters, below which it is reported as implausibly
 # short (a truncated or mistaken file): the shortest letters run to a few hundred characters.
 MIN_LETTER_CHARS = 200
+# Files of other formats in the folder above this many are reported in one line.
+MANY_OTHER_FILES = 10
 
 
 class CorpusError(ValueError):
@@ -59,6 +62,7 @@ class CorpusLoad:
     skipped: tuple[Skipped, ...] = ()  # not loaded
     warnings: tuple[Skipped, ...] = ()  # loaded, but suspicious
     every: tuple[Letter, ...] = ()  # every letter loaded, parsed or held, in file-name order
+    contents: tuple[str, ...] = ()  # the `content_digest` of each of `every`
 
 
 def read_letter_text(path: Path) -> str:
@@ -114,7 +118,7 @@ def read_corpus(corpus_dir: Path, held: Callable[[Path], HeldLetter | None] = la
                 warnings.append(Skipped(path.name, f"only {length} characters of text after the title, implausibly short for a letter (a truncated file?)"))
             letters.append(parsed)
         every.append(known.letter)
-    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings), tuple(every))
+    return CorpusLoad(tuple(letters), tuple(skipped), tuple(warnings), tuple(every), tuple(seen))
 
 
 def content_key(parsed: ParsedLetter) -> tuple:
@@ -173,24 +177,46 @@ def _scan(corpus_dir: Path) -> tuple[list[Path], list[Skipped]]:
     root = corpus_dir.resolve()
     files: list[Path] = []
     refused: list[Skipped] = []
+    other: list[Path] = []
     for path in sorted(corpus_dir.iterdir()):
         if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
         if path.is_symlink():
-            target = path.resolve()
-            if not target.exists():
-                refused.append(Skipped(path.name, f"a link to {path.readlink()}, which does not exist"))
+            problem = broken_link(path)
+            if problem:
+                refused.append(Skipped(path.name, problem))
                 continue
+            target = path.resolve()
             if not target.is_relative_to(root):
                 refused.append(Skipped(path.name, f"a link to {target}, outside the corpus folder; refused"))
                 continue
         if not path.is_file():
             refused.append(Skipped(path.name, "not a regular file"))
         elif path.suffix.lower() not in SUFFIXES:
-            refused.append(Skipped(path.name, f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"))
+            other.append(path)
         else:
             files.append(path)
-    return files, refused
+    return files, refused + other_formats(other)
+
+
+def broken_link(path: Path) -> str | None:
+    """Why the symbolic link `path` leads to no file (a loop, a missing target), or None."""
+    try:
+        target = path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        return "a link that loops back on itself (it leads to no file); refused"
+    return None if target.exists() else f"a link to {path.readlink()}, which does not exist"
+
+
+def other_formats(paths: list[Path]) -> list[Skipped]:
+    """Files of formats qa does not read, one line each; many (a folder of photos, data
+    files) in one line counting them by extension, so the letters' own lines stay readable."""
+    reads = f"not a format qa reads ({', '.join(sorted(SUFFIXES))})"
+    if len(paths) <= MANY_OTHER_FILES:
+        return [Skipped(path.name, reads) for path in paths]
+    counts = Counter(path.suffix.lower() or "no extension" for path in paths)
+    kinds = ", ".join(f"{count:,} {suffix}" for suffix, count in counts.most_common())
+    return [Skipped(f"{len(paths):,} files ({kinds})", reads)]
 
 
 def without_file_name(message: str, path: Path) -> str:

@@ -163,16 +163,18 @@ class Engine:
         embedder = embedder or Embedder(resolve_model(settings.model, settings.cache_dir, settings.backend))
         stamps = corpus_stamps(settings.index_dir / CORPUS_STAMPS)  # an unchanged letter is not read again to be hashed
         identity = IndexIdentity(embedder.model_id, corpus_hash(letter_files(settings.corpus_dir), stamps), tokenizer.settings)
-        keep_stamps(settings.index_dir, stamps)
         if rebuild != "always":
             try:
-                return cls._load(settings, identity, embedder, tokenizer)
+                loaded = cls._load(settings, identity, embedder, tokenizer)
+                keep_stamps(settings.index_dir, stamps)
+                return loaded
             except StaleIndex as why:
                 if rebuild == "never":
                     raise StaleIndex(f"{why}; run 'qa index --if-stale' to bring it up to date") from None
                 log.warning("updating the index: %s", why)
         try:
-            with open_writer(settings.index_dir) as writer:
+            with open_writer(settings.index_dir) as writer:  # refuses a folder not qa's, or a newer qa's index, before any work
+                keep_stamps(settings.index_dir, stamps)
                 if rebuild != "always":
                     upgrade_index(writer, progress=progress)  # an index of the format before: its vocabularies alone rewritten
                     try:  # another process may have built it while this one waited

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from .footmarks import raise_footnote_marks
 from .readers.base import Document, Line
 from .readers.text import display_width
+from .script import fold_script
 from .textclean import clean, ends_sentence
 
 TITLE_START = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")
@@ -65,6 +66,7 @@ _LATIN_WORD = re.compile(r"[!-~]+")
 _LABEL_HEADING = re.compile(r"^[^，。；：,;:]{1,8}[：:]$")
 _LETTERS = "abcdefghijklmnopqrstuvwxyzａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"  # item letters, half- and full-width
 _LABEL_AND_SPACE = re.compile(BLOCK_START.pattern + r"\S*?\s*")
+_BARE_LABEL = re.compile(r"(?:" + BLOCK_START.pattern + r"|[A-ZＡ-Ｚ][.．])\s*")  # a label and nothing after it
 # A sentence's end for certain (a closing bracket alone, as in `(S/2017/507)`, may be a wrap).
 _SENTENCE_END = re.compile(r"[。！？；：…][”’」』）)]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 _PAGE_NUMBER = re.compile(r"(\d{1,3})\s*/\s*(\d{1,3})")
@@ -84,13 +86,23 @@ def letter_blocks(document: Document) -> list[str]:
     title_at = next((i for i, line in enumerate(lines) if TITLE_START.match(line.text.strip())), 0)
     cover, body = lines[:title_at], raise_footnote_marks(lines[title_at:])
     wrapped = document.wrapped if document.wrapped is not None else _looks_wrapped(body)
-    groups = [[line] for line in cover]
-    if not wrapped:
-        groups += [[line] for line in body]
-    else:
-        groups += _join_wrapped(*_with_margins(body, document.wrapped is None))
+    groups = [[line] for line in body] if not wrapped else _join_wrapped(*_with_margins(body, document.wrapped is None))
+    groups = [[line] for line in cover] + _labels_with_their_text(groups)
     blocks = [clean(_join_text([line.text for line in group])) for group in groups]
     return [block for block in blocks if block]
+
+
+def _labels_with_their_text(groups: list[list[Line]]) -> list[list[Line]]:
+    """A label standing alone on its line (`1.`, `(a)`, `一、`: text copied from a web page or a
+    table puts the number above its text) goes with the block after it, unless that block
+    starts with a label of its own."""
+    out: list[list[Line]] = []
+    for group in groups:
+        if out and len(out[-1]) == 1 and _BARE_LABEL.fullmatch(out[-1][0].text.strip()) and not BLOCK_START.match(group[0].text.strip()):
+            out[-1] = out[-1] + group
+        else:
+            out.append(group)
+    return out
 
 
 def strip_furniture(lines: Sequence[Line]) -> list[Line]:
@@ -426,13 +438,13 @@ def _starts_block(line: Line, group: list[Line], gaps_known: bool, flat: _FlatWi
         short_of_margin = _right_edge(previous) < flat.margin - _LOST_INDENT or (
             ends_sentence(previous.text) and not flat.full_first_line(line, group, following) and not flat.wrapped_under_label(previous, group, line)
         )
-    if line.gap_before or short_of_margin or SIGNED.search(previous.text):
+    if line.gap_before or short_of_margin or SIGNED.search(fold_script(previous.text)):
         return True
-    if TITLE_LINE.match(_join_text([member.text for member in group])) and not text.startswith("的附件"):
+    if TITLE_LINE.match(fold_script(_join_text([member.text for member in group]))) and not text.startswith("的附件"):
         return True  # a title ends with 的信 (or 的附件, which a narrow page may wrap), full line or not
     if gaps_known and line.gap_before is False:
         return False  # no paragraph spacing: the paragraph goes on, whatever the line starts with
-    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(text):
+    if (BLOCK_START.match(text) and not _inline_item(text, group)) or SIGNED.search(fold_script(text)):
         return True
     if flat is not None and flat.ends_block(line, group, following):
         return True

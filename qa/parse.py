@@ -21,6 +21,7 @@ from .documents import Letter, Passage, Signatory
 from .layout import TITLE_START, label_form, letter_blocks
 from .readers.base import Document
 from .readers.text import text_document
+from .script import fold_script
 from .symbols import find_symbols
 from .textclean import ends_sentence
 
@@ -28,7 +29,7 @@ from .textclean import ends_sentence
 # Bumped whenever a file may parse to other passages than before (a reader or layout rule
 # changed): it is part of the corpus hash, so an index built by an older parser is stale and is
 # reassembled (only letters whose passages changed are encoded again).
-PARSER_VERSION = 3
+PARSER_VERSION = 4  # 4: a label alone on its line joins its text; traditional-script letters
 
 
 class LetterFormatError(ValueError):
@@ -93,12 +94,14 @@ def parse_letter(text: str, source: str) -> ParsedLetter:
 def parse_document(document: Document, source: str) -> ParsedLetter:
     """Parse a document as a reader gave it; `source` is its corpus file name."""
     lines = _join_title(letter_blocks(document))
-    title_at = next((i for i, line in enumerate(lines) if TITLE.match(line)), None)
+    title_at = next((i for i, line in enumerate(lines) if TITLE.match(fold_script(line))), None)
     if title_at is None:
         raise LetterFormatError(f"{source}: no title line of the form 'YYYY年M月D日…给…的信' found")
     title = lines[title_at]
-    match = TITLE.match(title)
+    match = TITLE.match(fold_script(title))  # its spans are the title's as written
     assert match is not None
+    sender = title[match.start("sender") : match.end("sender")]
+    suffix = SENDER_SUFFIX.search(fold_script(sender))
     date = _date(match, source)
     annex_at = next((i for i, line in enumerate(lines) if i > title_at and line.startswith(title + "的附件")), None)
     cover = lines[title_at + 1 : annex_at]
@@ -110,8 +113,8 @@ def parse_document(document: Document, source: str) -> ParsedLetter:
         source=source,
         title=title,
         date=date,
-        senders=split_senders(SENDER_SUFFIX.sub("", match["sender"])),
-        addressee=match["addressee"],
+        senders=split_senders(sender[: suffix.start()] if suffix else sender),
+        addressee=title[match.start("addressee") : match.end("addressee")],
         signatories=_signatories(signature),
         annex_title=annex_title,
         header=header,
@@ -139,7 +142,7 @@ def split_senders(senders: str) -> tuple[str, ...]:
     pieces = SENDER_SEPARATOR.split(senders)
     names: list[str] = [pieces[0]]
     for separator, piece in zip(pieces[1::2], pieces[2::2]):
-        if names[-1] + separator + piece in NAMES_WITH_CONJUNCTION:
+        if fold_script(names[-1] + separator + piece) in NAMES_WITH_CONJUNCTION:
             names[-1] += separator + piece
         else:
             names.append(piece)
@@ -148,12 +151,12 @@ def split_senders(senders: str) -> tuple[str, ...]:
 
 def _join_title(lines: list[str]) -> list[str]:
     """Blocks with a title broken over lines (`…给安` / `全理事会主席的信`) joined back."""
-    if any(TITLE.match(line) for line in lines):
+    if any(TITLE.match(fold_script(line)) for line in lines):
         return lines
     for start, line in enumerate(lines):
         if TITLE_START.match(line):
             for end in range(start + 2, min(start + TITLE_LINES, len(lines)) + 1):
-                if TITLE.match("".join(lines[start:end])):
+                if TITLE.match(fold_script("".join(lines[start:end]))):
                     return lines[:start] + ["".join(lines[start:end])] + lines[end:]
     return lines
 
@@ -167,7 +170,7 @@ def _date(match: re.Match[str], source: str) -> dt.date:
 
 def _split_signature(cover: list[str]) -> tuple[list[str], list[str]]:
     """Cover-letter body and the signature block after the closing formula."""
-    closing = next((i for i in range(len(cover) - 1, -1, -1) if CLOSING_FORMULA.search(cover[i])), None)
+    closing = next((i for i in range(len(cover) - 1, -1, -1) if CLOSING_FORMULA.search(fold_script(cover[i]))), None)
     if closing is not None:
         return cover[: closing + 1], cover[closing + 1 :]
     # No closing formula: the signature block is the trailing run of short
@@ -175,7 +178,7 @@ def _split_signature(cover: list[str]) -> tuple[list[str], list[str]]:
     start = len(cover)
     while start > 0 and len(cover[start - 1]) <= 30 and "。" not in cover[start - 1]:
         start -= 1
-    if any(SIGNED.search(line) for line in cover[start:]):
+    if any(SIGNED.search(fold_script(line)) for line in cover[start:]):
         return cover[:start], cover[start:]
     return cover, []
 
@@ -185,15 +188,15 @@ def _signatories(lines: list[str]) -> tuple[Signatory, ...]:
     after it when the block starts with a name."""
     if not lines:
         return ()
-    names_first = bool(SIGNED.search(lines[0]))
+    names_first = bool(SIGNED.search(fold_script(lines[0])))
     people: list[Signatory] = []
     titles: list[str] = []
     for line in lines:
-        if SIGNED.search(line):
+        if signed := SIGNED.search(fold_script(line)):
             if names_first and people:
                 people[-1] = Signatory(people[-1].name, tuple(titles))
                 titles = []
-            people.append(Signatory(SIGNED.sub("", line).strip(), () if names_first else tuple(titles)))
+            people.append(Signatory((line[: signed.start()] + line[signed.end() :]).strip(), () if names_first else tuple(titles)))
             if not names_first:
                 titles = []
         else:

@@ -142,6 +142,21 @@ def check_owned(folder: Path) -> None:
     raise IndexLocationError(f"{folder} is not a qa index (it holds {shown}); qa writes only to a new or empty folder or its own index: set QA_INDEX_DIR to one")
 
 
+def _refuse_newer(folder: Path) -> None:
+    """IndexLocationError when the index in `folder` was written by a newer qa: this one would
+    replace it with an older format (the newer qa then builds it again, at archive scale hours
+    of encoding), so it leaves it as it is."""
+    try:
+        version = json.loads((current_generation(folder) / MANIFEST).read_text(encoding="utf-8"))["format_version"]
+    except (StaleIndex, OSError, ValueError, TypeError, KeyError):
+        return  # no index yet, or a damaged one: rebuilt as before
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise IndexLocationError(
+            f"{folder} holds an index written by a newer qa (format {version}; this qa writes format {FORMAT_VERSION}); "
+            "it is left as it is: use that qa, or set QA_INDEX_DIR to another folder"
+        )
+
+
 def _is_legacy_index(folder: Path) -> bool:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -336,13 +351,15 @@ def open_writer(folder: Path) -> Iterator[IndexWriter]:
     """Become the one writer of `folder`: check it is qa's, create it, take the
     writer lock (waiting for another build to finish), and clean what killed
     builds left. IndexLocationError when the folder is someone else's,
-    IndexNotWritable when it cannot be written; both before any work is done."""
+    IndexNotWritable when it cannot be written; both before any work is done. An index written
+    by a newer qa is refused too (IndexLocationError): it is not this qa's to replace."""
     folder = Path(os.path.abspath(folder))
     key = (folder, threading.get_ident())
     if key in _writers:  # this thread already holds it (`qa add` builds under its own lock)
         yield _writers[key]
         return
     check_owned(folder)
+    _refuse_newer(folder)
     with ExitStack() as held:
         try:
             folder.mkdir(parents=True, exist_ok=True)

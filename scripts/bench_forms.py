@@ -17,13 +17,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.corpus import load_letter  # noqa: E402
-from tests.letter_forms import FIX_FORMS, FORMS, HELD_OUT_FORMS, NEW_FORMS, normalise_space, write_form  # noqa: E402
+from tests.letter_forms import FIX_FORMS, FORMS, HELD_OUT_FORMS, NEW_FORMS, SCRIPT_FORMS, UNSEEN_FORMS, normalise_space, traditional, write_form  # noqa: E402
 
 
 def passage_key(passage) -> tuple:
@@ -46,15 +47,18 @@ def texts_reproduced(expected, parsed) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pdf", action="store_true", help="time the PDF libraries on the generated PDFs")
+    parser.add_argument("--forms", nargs="+", help="only these forms")
     args = parser.parse_args()
     letters = sorted((ROOT / "corpus").glob("*.txt"))
     with tempfile.TemporaryDirectory() as folder:
         print(f"{'form':16}" + "".join(f"{p.name[:3]:>8}" for p in letters) + f"{'all':>10}{'texts':>10}")
         pdfs = []
-        for form in FORMS + NEW_FORMS + HELD_OUT_FORMS + FIX_FORMS:
+        for form in args.forms or FORMS + NEW_FORMS + HELD_OUT_FORMS + FIX_FORMS + UNSEEN_FORMS + SCRIPT_FORMS:
             cells, hit, texts, total = [], 0, 0, 0
             for source in letters:
                 expected = load_letter(source)
+                if form in SCRIPT_FORMS:  # the same passages, in traditional script
+                    expected = replace(expected, passages=tuple(replace(p, text=traditional(p.text), section=tuple(map(traditional, p.section))) for p in expected.passages))
                 path = write_form(source, form, Path(folder) / form)
                 if form == "pdf":
                     pdfs.append(path)

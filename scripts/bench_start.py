@@ -2,6 +2,7 @@
 letters it parses.
 
     python scripts/bench_start.py --letters 2000 [--repeat 5] [--keep DIR]
+    python scripts/bench_start.py --letters 2000 --add [--repeat 3]   # `qa add` of one letter, then `qa remove`
 
 The corpus is made from the five shipped letters, each copy with its own file name and title
 date (so no copy is a duplicate of another). The index is built with a stand-in embedder
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT)) if str(ROOT) not in sys.path else None
 
 from qa import corpus  # noqa: E402
+from qa.admin import add_letters, remove_letter  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.corpus import load_corpus  # noqa: E402
 from qa.engine import Engine  # noqa: E402
@@ -53,12 +55,14 @@ class StandInEmbedder:
         return self._vectors(texts)
 
 
-def make_corpus(folder: Path, count: int) -> None:
+def make_corpus(folder: Path, count: int, first: int = 0) -> list[Path]:
     """`count` letters copied from the shipped five, each with another date (every mention of
-    the letter's date changed: a cover that disagrees with its title is parsed in part only)."""
-    folder.mkdir(parents=True)
+    the letter's date changed: a cover that disagrees with its title is parsed in part only);
+    `first` numbers them on from another corpus's."""
+    folder.mkdir(parents=True, exist_ok=True)
     shipped = load_corpus(ROOT / "corpus")
-    for i in range(count):
+    paths = []
+    for i in range(first, first + count):
         letter = shipped[i % len(shipped)].letter
         text = (ROOT / "corpus" / letter.source).read_text(encoding="utf-8")
         date = dt.date(2000, 1, 1) + dt.timedelta(days=i)
@@ -66,12 +70,45 @@ def make_corpus(folder: Path, count: int) -> None:
         path = folder / f"{i:05d}_{letter.source}"
         path.write_text(text.replace(old, new), encoding="utf-8")
         os.utime(path, (HOUR_AGO, HOUR_AGO))
+        paths.append(path)
+    return paths
+
+
+def count_parses() -> list[str]:
+    """The names of the letters parsed from now on."""
+    parsed: list[str] = []
+    original = corpus.parse_document
+    corpus.parse_document = lambda document, name: parsed.append(name) or original(document, name)
+    return parsed
+
+
+def bench_add(settings: Settings, embedder, folder: Path, repeat: int) -> dict:
+    """`qa add` of one new letter to the corpus, then `qa remove` of it, `repeat` times."""
+    letters = len(list(settings.corpus_dir.iterdir()))
+    parsed = count_parses()
+    adds, removes, add_parses, remove_parses = [], [], [], []
+    for round_ in range(repeat):
+        (new,) = make_corpus(folder / f"new-{round_}", 1, first=letters + round_)
+        del parsed[:]
+        began = time.perf_counter()
+        result = add_letters(settings, [new], embedder=embedder)
+        adds.append(time.perf_counter() - began)
+        add_parses.append(len(parsed))
+        if result.added != [new.name]:
+            raise SystemExit(f"the add failed: {result.refused or result.index_error}")
+        del parsed[:]
+        began = time.perf_counter()
+        remove_letter(settings, new.stem, embedder=embedder)
+        removes.append(time.perf_counter() - began)
+        remove_parses.append(len(parsed))
+    return {"add_s_median": round(statistics.median(adds), 2), "add_s_min": round(min(adds), 2), "parsed_per_add": statistics.mean(add_parses), "remove_s_median": round(statistics.median(removes), 2), "remove_s_min": round(min(removes), 2), "parsed_per_remove": statistics.mean(remove_parses)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--letters", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--add", action="store_true", help="time adding one letter and removing it, not a start")
     parser.add_argument("--keep", type=Path, help="a folder for the corpus and index, kept (reused when it holds them)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -83,9 +120,10 @@ def main() -> None:
         began = time.perf_counter()
         Engine.open(settings, embedder=embedder)  # builds the index (or brings it up to date)
         build_s = time.perf_counter() - began
-        parsed: list[str] = []
-        original = corpus.parse_document
-        corpus.parse_document = lambda document, name: parsed.append(name) or original(document, name)
+        if args.add:
+            print(json.dumps({"letters": args.letters, "build_s": round(build_s, 1), **bench_add(settings, embedder, Path(tmp), args.repeat)}))
+            return
+        parsed = count_parses()
         starts = []
         for _ in range(args.repeat):
             began = time.perf_counter()

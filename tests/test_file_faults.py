@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-import opencc
 import pytest
 
 from qa.corpus import load_letter, read_corpus
@@ -15,13 +14,11 @@ from qa.readers import ReaderError, read_document
 from qa.readers.text import read_text
 
 from .conftest import CORPUS, RETREAT
-
-# Characters of the letter that Big5 lacks, written as Big5 writes them.
-BIG5_VARIANTS = str.maketrans({"爲": "為", "着": "著", "啓": "啟", "¹": "1", "²": "2", "³": "3"})
+from .letter_forms import traditional as to_traditional, write_form
 
 
 def traditional(name: str) -> str:
-    return opencc.OpenCC("s2t").convert((CORPUS / name).read_text(encoding="utf-8")).translate(BIG5_VARIANTS)
+    return to_traditional((CORPUS / name).read_text(encoding="utf-8"), big5=True)
 
 
 @pytest.mark.parametrize("encoding", ["big5", "cp950"])
@@ -103,3 +100,12 @@ def test_a_text_file_with_nul_bytes_is_refused_and_the_folder_loads_the_rest(tmp
     loaded = read_corpus(tmp_path)
     assert [parsed.letter.source for parsed in loaded.letters] == [RETREAT]
     assert [(item.name, item.reason) for item in loaded.skipped] == [("damaged.txt", "looks like a binary or damaged file (it holds NUL or control characters), not a text letter")]
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in CORPUS.glob("*.txt")))
+def test_a_big5_letter_in_traditional_script_gives_the_same_passages_in_that_script(tmp_path, letters, name):
+    parsed, expected = load_letter(write_form(CORPUS / name, "big5", tmp_path)), letters[name]
+    assert [(p.id, p.label, p.section, p.text) for p in parsed.passages] == [(p.id, p.label, tuple(map(to_traditional, p.section)), to_traditional(p.text)) for p in expected.passages]
+    got, want = parsed.letter, expected.letter
+    assert (got.title, got.date, got.senders, got.addressee) == (to_traditional(want.title), want.date, tuple(map(to_traditional, want.senders)), to_traditional(want.addressee))
+    assert [(s.name, s.titles) for s in got.signatories] == [(to_traditional(s.name), tuple(map(to_traditional, s.titles))) for s in want.signatories]

@@ -17,7 +17,7 @@ from qa.corpus import load_letter
 from qa.readers import ReaderError, read_document
 
 from .conftest import CORPUS
-from .letter_forms import identity, layout_text, normalise_space, write_form
+from .letter_forms import UNSEEN_FORMS, identity, layout_text, normalise_space, write_form
 
 LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 # plain.txt (pypdf's text: no indentation, no blank lines) is asserted only for the letters whose
@@ -26,9 +26,10 @@ LETTERS = sorted(path.name for path in CORPUS.glob("*.txt"))
 FORMS = (
     *("pdf", "docx", "layout.txt", "glued.txt", "fullwidth", "comma", "crlf", "compact", "markdown", "narrow.txt", "tabs", "mixed", "docx-overrides"),
     *("docx-typed", "docx-styled", "spaced-plain.txt", "wide-headings", "header-glued.txt", "docx-footnotes"),
+    *UNSEEN_FORMS,
 )
-COVERED = ("pdf", "docx", "layout.txt", "glued.txt", "header-glued.txt")  # the forms that carry a cover block
-FURNITURE = re.compile(r"\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
+COVERED = ("pdf", "docx", "layout.txt", "glued.txt", "header-glued.txt", "pdf-letter", "pdf-one-line-cover")  # the forms that carry a cover block
+FURNITURE = re.compile(r"A/\d{2}/\d{3}|\d{2}-\d{5}|\*\d{5,9}\*|请回收|Distr\.|Original:|(?<![\d/])\d{1,2}/\d{1,2}(?![\d/])|联 ?合 ?国 ?S/")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from qa import corpus
+from qa.admin import add_letters, remove_letter
 from qa.corpus import load_corpus
 from qa.engine import Engine
 
 from .conftest import CORPUS, RETREAT
-from .test_add import CountingEmbedder
+from .test_add import NEW, CountingEmbedder, make_letter
 
 HOUR_AGO = time.time() - 3600
 
@@ -84,3 +85,15 @@ def test_an_index_of_the_format_before_is_brought_up_to_date_without_encoding(en
     assert opened.letters == engine.letters
     parsed.clear()
     assert Engine.open(library, rebuild="never", embedder=engine.embedder).letters == engine.letters and parsed == []
+
+
+def test_an_add_parses_only_the_new_letter_and_still_refuses_a_twin(engine, library, parsed, tmp_path):
+    new = make_letter(tmp_path / "incoming")
+    twin = tmp_path / "incoming" / "900_twin.txt"
+    shutil.copyfile(library.corpus_dir / RETREAT, twin)  # a corpus letter under another name
+    result = add_letters(library, [new, twin], embedder=engine.embedder)
+    assert result.added == [NEW] and result.refused == [f"{twin}: the same letter as {RETREAT} (the same passages under another name); not added"]
+    assert set(parsed) == {NEW, twin.name}  # no letter the index holds is parsed
+    parsed.clear()
+    name, _ = remove_letter(library, NEW, embedder=engine.embedder)
+    assert name == NEW and parsed == []

@@ -71,14 +71,14 @@ def read_text(path: Path) -> str:
         raise ReaderError(f"{path}: cannot be read ({error.strerror or error})") from None
     if not data.strip():
         raise ReaderError(f"{path}: the file is empty")
-    text = _decode(data, path)
+    kind = sniff_bytes(data[:1024])  # what the file is when it is no text (an image, a zip archive…)
+    text = _decode(data, path, kind)
     if any(ch in text for ch in "\x00\ufffd") or _control_share(text) > 0.01:
-        kind = sniff_bytes(data[:1024])
         raise ReaderError(f"{path}: {named_as(kind, path.suffix or 'text') if kind else BINARY}")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _decode(data: bytes, path: Path) -> str:
+def _decode(data: bytes, path: Path, kind: str | None) -> str:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if data.startswith(bom):
             try:
@@ -89,7 +89,6 @@ def _decode(data: bytes, path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    kind = sniff_bytes(data[:1024])
     if kind is not None:
         raise ReaderError(f"{path}: {named_as(kind, path.suffix or 'text')}")
     guess = charset_normalizer.from_bytes(data, cp_isolation=CHINESE_ENCODINGS).best()
