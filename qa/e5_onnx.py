@@ -7,7 +7,7 @@ layer's attention, the embeddings with their layer norm, and the residual layer 
 kernels (the same vectors as torch, fewer passes over memory); `int8` quantises the unfused graph's
 matrix weights and token embeddings per channel with ONNX Runtime's dynamic quantiser (activations
 are quantised per batch). Each precision has its own folder,
-`models/<converted folder>-v<EXPORT_FORMAT>-onnx-<precision>/`, holding the graph and the folder's `tokenizer.json`.
+`models/<converted folder>-v<EXPORT_FORMAT>-onnx-<precision>/`, holding the graph, its weights (a file beside it, memory-mapped when run) and the folder's `tokenizer.json`.
 Like the conversion, it is built in a staging folder and renamed into place; a marker written last
 records the source folder's own marker, so a reconverted source is exported again.
 
@@ -33,8 +33,11 @@ log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
 MARKER_FILE = "e5_onnx.json"
-EXPORT_FORMAT = 3  # bump when the recipe changes, so cached folders are rebuilt
+EXPORT_FORMAT = 4  # bump when the recipe changes, so cached folders are rebuilt
 GRAPH_FILE = "model.onnx"
+# The weights beside the graph, not inside it: ONNX Runtime then memory-maps them instead of copying
+# them out of the protobuf (session start 0.13 s instead of 1.6 s of CPU, 140 MB instead of 870 MB).
+WEIGHTS_FILE = GRAPH_FILE + ".data"
 TOKENIZER_FILE = "tokenizer.json"
 OPSET = 17
 MAX_TOKENS = 512
@@ -56,7 +59,8 @@ def onnx_model_dir(cache_root: Path | None = None, precision: str = "fp32") -> P
 
 def is_complete(folder: Path, source: Path) -> bool:
     marker = _read_json(folder / MARKER_FILE)
-    return marker is not None and marker.get("format") == EXPORT_FORMAT and marker.get("source_marker") == read_marker(source)
+    complete = marker is not None and marker.get("format") == EXPORT_FORMAT and marker.get("source_marker") == read_marker(source)
+    return complete and all((folder / name).is_file() for name in (GRAPH_FILE, WEIGHTS_FILE, TOKENIZER_FILE))
 
 
 WEIGHTS = {"fp32": "float32, as converted; fused attention", "int8": "int8 per channel, 7-bit range (MatMul, Gather)"}
@@ -71,15 +75,18 @@ def export_onnx(source: Path, dest: Path, precision: str = "fp32") -> Path:
     staging = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         staging.mkdir(parents=True)
+        graph = staging / "encoder.onnx"
         if precision == "int8":
             fp32 = staging / "encoder-fp32.onnx"
             # quantised from the unfused graph: the quantiser's int8 attention (QAttention) moved
             # vectors further (min cosine over the letters' sentences 0.963 against 0.976) for no speed
             _export_fp32(source, fp32, fuse=False)
-            _quantise(fp32, staging / GRAPH_FILE)
+            _quantise(fp32, graph)
             fp32.unlink()
         else:
-            _export_fp32(source, staging / GRAPH_FILE)
+            _export_fp32(source, graph)
+        _save_with_external_weights(graph, staging / GRAPH_FILE)
+        graph.unlink()
         shutil.copyfile(source / TOKENIZER_FILE, staging / TOKENIZER_FILE)
         prompts = (_read_json(source / "config_sentence_transformers.json") or {}).get("prompts", {})
         marker = {
@@ -167,6 +174,15 @@ def _quantise(fp32: Path, path: Path) -> None:
         )
     finally:
         root.setLevel(level)
+
+
+def _save_with_external_weights(graph: Path, path: Path) -> None:
+    """The graph at `path`, its weights in one file beside it (WEIGHTS_FILE), read by ONNX Runtime by mapping."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=WEIGHTS_FILE, size_threshold=1024)
+    (path.parent / WEIGHTS_FILE).chmod(0o644)  # onnx writes it private; the model cache is shared
 
 
 def _read_json(path: Path) -> dict | None:

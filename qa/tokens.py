@@ -104,7 +104,15 @@ class ChineseTokenizer:
 
     @cached_property
     def _tagger(self) -> jieba.posseg.POSTokenizer:
-        return jieba.posseg.POSTokenizer(self._jieba)
+        # POSTokenizer() reads jieba's whole dictionary for its tags (0.6 s), which importing
+        # jieba.posseg has already done for its default tagger: ours starts from a copy of those
+        # tags (the same dictionary file); our words' own tags are added at its first cut.
+        if self._jieba.dictionary != jieba.posseg.dt.tokenizer.dictionary:
+            return jieba.posseg.POSTokenizer(self._jieba)
+        tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)
+        tagger.tokenizer = self._jieba
+        tagger.word_tag_tab = dict(jieba.posseg.dt.word_tag_tab)
+        return tagger
 
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """(word, part-of-speech tag) pairs of the simplified text: ns place, nr person, nt organisation."""

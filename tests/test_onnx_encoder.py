@@ -106,7 +106,33 @@ def test_backend_is_part_of_the_model_id(embedders, cache_dir):
 def test_each_precision_has_its_own_folder(embedders):
     fp32, int8 = Path(embedders["onnx"].spec.location), Path(embedders["onnx-int8"].spec.location)
     assert fp32.name.endswith("-onnx-fp32") and int8.name.endswith("-onnx-int8")
-    assert (int8 / e5_onnx.GRAPH_FILE).stat().st_size < (fp32 / e5_onnx.GRAPH_FILE).stat().st_size / 2
+    assert _weights_size(int8) < _weights_size(fp32) / 2
+
+
+def _weights_size(folder: Path) -> int:
+    return sum((folder / name).stat().st_size for name in (e5_onnx.GRAPH_FILE, e5_onnx.WEIGHTS_FILE))
+
+
+@pytest.mark.parametrize("precision", e5_onnx.PRECISIONS)
+def test_weights_lie_beside_the_graph(cache_dir, precision):
+    """ONNX Runtime maps a weights file instead of copying the weights out of the graph's protobuf:
+    most of a cold start's session set-up."""
+    folder = e5_onnx.onnx_model_dir(cache_dir, precision)
+    assert (folder / e5_onnx.GRAPH_FILE).stat().st_size < 1_000_000
+    assert (folder / e5_onnx.WEIGHTS_FILE).stat().st_size > 50_000_000
+
+
+def test_export_missing_its_weights_is_incomplete(cache_dir, tmp_path):
+    from qa.e5_convert import default_model_dir
+
+    folder = e5_onnx.onnx_model_dir(cache_dir)
+    copy = tmp_path / "model"
+    copy.mkdir()
+    for name in (e5_onnx.MARKER_FILE, e5_onnx.GRAPH_FILE, e5_onnx.TOKENIZER_FILE):
+        (copy / name).write_bytes((folder / name).read_bytes())
+    assert not e5_onnx.is_complete(copy, default_model_dir(cache_dir))
+    (copy / e5_onnx.WEIGHTS_FILE).symlink_to(folder / e5_onnx.WEIGHTS_FILE)
+    assert e5_onnx.is_complete(copy, default_model_dir(cache_dir))
 
 
 def test_unknown_backend_is_a_clear_error(cache_dir):
