@@ -144,7 +144,7 @@ def smooth(source: Path, dest: Path, texts: Texts) -> None:
 
 
 def _topological(nodes):
-    ready, done, order, pending = set(), set(), [], list(nodes)
+    ready, order, pending = set(), [], list(nodes)
     produced = {out for node in nodes for out in node.output}
     while pending:
         rest = []
