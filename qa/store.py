@@ -146,15 +146,23 @@ def _refuse_newer(folder: Path) -> None:
     """IndexLocationError when the index in `folder` was written by a newer qa: this one would
     replace it with an older format (the newer qa then builds it again, at archive scale hours
     of encoding), so it leaves it as it is."""
-    try:
-        version = json.loads((current_generation(folder) / MANIFEST).read_text(encoding="utf-8"))["format_version"]
-    except (StaleIndex, OSError, ValueError, TypeError, KeyError):
-        return  # no index yet, or a damaged one: rebuilt as before
+    version = (written_manifest(folder) or {}).get("format_version")  # no index yet, or a damaged one: rebuilt as before
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise IndexLocationError(
             f"{folder} holds an index written by a newer qa (format {version}; this qa writes format {FORMAT_VERSION}); "
             "it is left as it is: use that qa, or set QA_INDEX_DIR to another folder"
         )
+
+
+def written_manifest(folder: Path) -> dict | None:
+    """The manifest of `folder`'s current generation as written, not checked against this
+    format's schema (to read the format of an index older or newer than this qa's); None when
+    there is none readable."""
+    try:
+        manifest = json.loads((current_generation(folder) / MANIFEST).read_text(encoding="utf-8"))
+    except (StaleIndex, OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def _is_legacy_index(folder: Path) -> bool:

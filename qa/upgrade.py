@@ -21,7 +21,7 @@ from . import __version__
 from .postings import VOCABULARY_FILES, save_vocabulary, vocabulary_of
 from .segments import FILES as SEGMENT_FILES
 from .segments import PARTIAL, seal
-from .store import MANIFEST, IndexIdentity, IndexWriter, StaleIndex, _damage, _link, _load_pieces, _verified, current_generation, keep_stamps, manifest_problem
+from .store import IndexIdentity, IndexWriter, _damage, _link, _load_pieces, _verified, current_generation, keep_stamps, manifest_problem, written_manifest
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +34,10 @@ def upgrade_index(writer: IndexWriter, *, progress: bool = False) -> bool:
     """Upgrade the current generation of `writer`'s folder if it is of format 7 and intact;
     whether it was."""
     folder = writer.folder
-    try:
-        generation = current_generation(folder)
-        manifest = json.loads((generation / MANIFEST).read_text(encoding="utf-8"))
-    except (StaleIndex, OSError, ValueError):
+    manifest = written_manifest(folder)
+    if not (manifest and manifest.get("format_version") == UPGRADABLE) or manifest_problem(manifest, FORMAT_7_SEGMENT_FILES):
         return False
-    if not (isinstance(manifest, dict) and manifest.get("format_version") == UPGRADABLE) or manifest_problem(manifest, FORMAT_7_SEGMENT_FILES):
-        return False
+    generation = current_generation(folder)  # the one just read: the writer lock is held
     verified = _verified(folder)
     old = [writer.segments_dir / record["name"] for record in manifest["segments"]]
     if _damage(generation, manifest["files"], verified) or any(_damage(path, record["files"], verified) for path, record in zip(old, manifest["segments"])):
