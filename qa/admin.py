@@ -130,7 +130,7 @@ def _corpus_contents(settings: Settings) -> dict[str, str]:
         manifest = read_manifest(settings.index_dir)
     except StaleIndex:  # no index yet, or one this qa cannot read: every letter is parsed
         manifest = None
-    loaded = read_corpus(settings.corpus_dir, held_letters(manifest, lambda path: stamps.sha256(path.absolute())))
+    loaded = read_corpus(settings.corpus_dir, held_letters(manifest, stamps))
     return {content: letter.source for content, letter in zip(loaded.contents, loaded.every, strict=True)}
 
 

@@ -184,7 +184,7 @@ class Engine:
                 # letters the current index holds unchanged are kept (their segments reused, their
                 # files not parsed), the others parsed and encoded
                 base = reusable_base(settings.index_dir, identity) if rebuild != "always" else None
-                loaded = refresh_corpus(settings.corpus_dir, held_letters(base, lambda path: stamps.sha256(path.absolute())))
+                loaded = refresh_corpus(settings.corpus_dir, held_letters(base, stamps))
                 new = list(loaded.letters)
                 kept = {letter.source for letter in loaded.every} - {letter.letter.source for letter in new}
                 removed = {letter["source"] for record in base["segments"] for letter in record["letters"]} - kept if base else set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from .checksums import VerifiedFiles
 from .corpus import HeldLetter, content_digest
 from .documents import Letter, letter_to_record, record_to_letter
 from .parse import PARSER_VERSION, ParsedLetter
@@ -31,14 +32,15 @@ def stored_letters(manifest: dict) -> list[Letter]:
         raise StaleIndex(f"the index holds a letter's metadata it cannot read ({why!r})") from None
 
 
-def held_letters(manifest: dict | None, sha256: Callable[[Path], str]) -> Callable[[Path], HeldLetter | None]:
+def held_letters(manifest: dict | None, stamps: VerifiedFiles) -> Callable[[Path], HeldLetter | None]:
     """For `corpus.read_corpus`: the letter a file holds when `manifest`'s index holds that file
-    unchanged (the same name and SHA-256, read by this parser), else None (it is parsed)."""
+    unchanged (the same name and SHA-256, read by this parser; `stamps` spare reading a file
+    unchanged since it was last hashed), else None (it is parsed)."""
     records = {letter["source"]: letter for segment in manifest["segments"] for letter in segment["letters"]} if manifest else {}
 
     def held(path: Path) -> HeldLetter | None:
         record = records.get(path.name)
-        if record is None or record["parser"] != PARSER_VERSION or record["sha256"] != sha256(path):
+        if record is None or record["parser"] != PARSER_VERSION or record["sha256"] != stamps.sha256(path.absolute()):
             return None
         try:
             return HeldLetter(record_to_letter(record["letter"]), record["content_sha256"])
